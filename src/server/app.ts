@@ -1,0 +1,132 @@
+/** Builds the HTTP server: security headers, the gate, the API routes and the page. */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { FlowEngine } from '../flows/engine.js';
+import { allProviders } from '../providers/index.js';
+import type { AnyProvider } from '../providers/types.js';
+import type { HomeOptions } from '../store/index.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import type { PollObserver } from '../flows/poller.js';
+import type { ServerConfig } from './config.js';
+import { allowedHostNames, gateRefusal, hostOf, originMatchesHost } from './gate.js';
+import { errorBody, HttpError } from './httpErrors.js';
+import { registerOnboardingRoutes } from './onboardingRoutes.js';
+import { registerStaticPage } from './staticPage.js';
+import { StartLimiter } from './startLimiter.js';
+import { VERSION } from '../version.js';
+
+/** Largest request body accepted. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface AppOptions {
+  config: ServerConfig;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  logger?: Logger;
+  providers?: readonly AnyProvider[];
+  pollObserver?: PollObserver;
+  /** Overrides os.homedir() for finding ~/.hermes (tests). */
+  userHome?: string;
+}
+
+export interface OnboardApp {
+  app: FastifyInstance;
+  engine: FlowEngine;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+
+/** Creates the fastify app and its flow engine; call `app.listen` (or `app.inject` in tests). */
+export function buildApp(options: AppOptions): OnboardApp {
+  const { config } = options;
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger();
+  const providers = options.providers ?? allProviders;
+  const homeOptions: HomeOptions = { homeFlag: config.home, env, userHome: options.userHome };
+  const engine = new FlowEngine({ clock, logger, env, maxPending: config.maxPending, pollObserver: options.pollObserver });
+  const hosts = allowedHostNames(config.host, config.allowedHosts);
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    reply.header('cache-control', 'no-store');
+    const host = req.headers.host ?? '';
+    if (!hosts.has(hostOf(host))) {
+      throw new HttpError(403, 'This server does not answer to that Host name. Open it as http://127.0.0.1 or http://localhost, or start it with --allowed-host <name>.');
+    }
+    if (!req.url.startsWith('/api/')) return;
+    const refusal = gateRefusal({
+      remoteAddress: req.socket.remoteAddress,
+      authorization: req.headers.authorization,
+      token: config.token,
+      open: config.open,
+    });
+    if (refusal) throw new HttpError(403, refusal);
+    if (req.method === 'POST') {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/json') throw new HttpError(415, 'Send the body as JSON with "Content-Type: application/json".');
+      const origin = req.headers.origin;
+      if (origin !== undefined && !originMatchesHost(origin, host)) {
+        throw new HttpError(403, 'Cross-site requests are refused: the Origin does not match this server.');
+      }
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, req, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (error instanceof HttpError) {
+      for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+      return reply.code(status).send(errorBody(error.message));
+    }
+    if (status >= 500) {
+      logger.error({ err: { type: error.name, code: (error as FastifyError).code }, url: req.routeOptions?.url }, 'request failed');
+      return reply.code(500).send(errorBody('The server hit an unexpected error; see its log.'));
+    }
+    return reply.code(status).send(errorBody(clientErrorMessage(error as FastifyError)));
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    reply.code(404);
+    return errorBody(`No such route: ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}. See the API in the README.`);
+  });
+
+  app.get('/api/health', async () => ({ ok: true, version: VERSION }));
+  registerOnboardingRoutes(app, { engine, providers, homeOptions, limiter: new StartLimiter(config.startRate, clock), logger });
+  registerStaticPage(app);
+  app.addHook('onClose', async () => engine.close());
+  return { app, engine };
+}
+
+/** Fastify's own client errors, worded for a person. */
+function clientErrorMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The request body is empty; send a JSON object.';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Send the body as JSON with "Content-Type: application/json".';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'The Content-Length header does not match the body.';
+    default:
+      if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'The request body is not valid JSON.';
+      return 'The request could not be understood.';
+  }
+}

@@ -1,0 +1,151 @@
+/** The onboarding API of CONTRACT §3: start, poll, cancel, events, providers, profiles. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { FlowLimitError, FlowStartError, type FlowEngine } from '../flows/engine.js';
+import { END_STATUSES, startPayload, statusPayload } from '../flows/flow.js';
+import { findProvider, supportedIds } from '../providers/index.js';
+import type { AccountView, AnyProvider } from '../providers/types.js';
+import { hermesRootOf, listProfiles, ProfileError, resolveActiveHome, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
+import type { Logger } from '../util/logger.js';
+import { HttpError } from './httpErrors.js';
+import { cancelBody, firstIssue, flowQuery, profileQuery, startBody } from './schemas.js';
+import type { StartLimiter } from './startLimiter.js';
+
+export interface OnboardingDeps {
+  engine: FlowEngine;
+  providers: readonly AnyProvider[];
+  homeOptions: HomeOptions;
+  limiter: StartLimiter;
+  logger: Logger;
+}
+
+/** Seconds a client is told to wait when too many flows are pending. */
+const PENDING_RETRY_AFTER_SECONDS = 30;
+/** Seconds between SSE keep-alive comments. */
+const SSE_KEEPALIVE_MS = 15_000;
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(value ?? undefined);
+  if (!result.success) throw new HttpError(400, firstIssue(result.error, what));
+  return result.data;
+}
+
+function resolveHome(profile: string | undefined, homeOptions: HomeOptions): HomeResolution {
+  try {
+    return resolveProfileHome(profile, homeOptions);
+  } catch (error) {
+    if (error instanceof ProfileError) throw new HttpError(400, error.message);
+    throw error;
+  }
+}
+
+/** The account fields that may reach a browser. */
+function accountViewPayload(a: AccountView): AccountView {
+  const out: AccountView = { id: a.id, label: a.label };
+  if (a.email) out.email = a.email;
+  if (a.plan) out.plan = a.plan;
+  if (a.expires_at !== undefined) out.expires_at = a.expires_at;
+  if (a.last_status) out.last_status = a.last_status;
+  return out;
+}
+
+/** Registers the onboarding routes on `app`. */
+export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingDeps): void {
+  const { engine, providers, homeOptions, limiter } = deps;
+
+  app.post('/api/onboarding/oauth/start', async (req, reply) => {
+    const body = parse(startBody, req.body, 'request body');
+    const provider = findProvider(body.provider, providers);
+    const supported = supportedIds(providers).join(', ');
+    if (!provider) {
+      throw new HttpError(400, `Unknown provider "${body.provider.slice(0, 64)}". Providers that can sign in here: ${supported}.`);
+    }
+    if (!provider.supported) {
+      throw new HttpError(400, `${provider.label} cannot be signed in to from the browser yet; use \`hermes login\` in a terminal. Providers that can sign in here: ${supported}.`);
+    }
+    const target = resolveHome(body.profile, homeOptions);
+    const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (wait > 0) {
+      throw new HttpError(429, `Too many sign-ins started from this address; try again in ${wait} s.`, { 'retry-after': String(wait) });
+    }
+    try {
+      const flow = await engine.start(provider, target.home, target.profile);
+      reply.code(200);
+      return flow.status === 'pending' ? startPayload(flow) : statusPayload(flow);
+    } catch (error) {
+      if (error instanceof FlowLimitError) {
+        throw new HttpError(429, error.message, { 'retry-after': String(PENDING_RETRY_AFTER_SECONDS) });
+      }
+      if (error instanceof FlowStartError) throw new HttpError(502, error.message);
+      throw error;
+    }
+  });
+
+  app.get('/api/onboarding/oauth/poll', async (req) => {
+    const { flow_id } = parse(flowQuery, req.query, 'query');
+    const flow = engine.get(flow_id);
+    if (!flow) throw new HttpError(404, 'No such sign-in: it finished more than five minutes ago or never existed. Start a new one.');
+    return statusPayload(flow);
+  });
+
+  app.post('/api/onboarding/oauth/cancel', async (req) => {
+    const { flow_id } = parse(cancelBody, req.body, 'request body');
+    const flow = await engine.cancel(flow_id);
+    if (!flow) return { ok: true, flow_id, status: 'cancelled' };
+    return statusPayload(flow);
+  });
+
+  app.get('/api/onboarding/oauth/events', async (req, reply) => {
+    const { flow_id } = parse(flowQuery, req.query, 'query');
+    const flow = engine.get(flow_id);
+    if (!flow) throw new HttpError(404, 'No such sign-in: it finished more than five minutes ago or never existed. Start a new one.');
+    streamStatus(req, reply, engine, flow_id);
+  });
+
+  app.get('/api/onboarding/providers', async (req) => {
+    const { profile } = parse(profileQuery, req.query, 'query');
+    const target = resolveHome(profile, homeOptions);
+    const list = await Promise.all(
+      providers.map(async (p) => {
+        const accounts = p.supported ? (await p.accounts(target.home)).map(accountViewPayload) : [];
+        return { id: p.id, label: p.label, kind: p.kind, supported: p.supported, connected: accounts.length > 0, accounts };
+      }),
+    );
+    return { ok: true, profile: target.profile, providers: list };
+  });
+
+  app.get('/api/onboarding/profiles', async () => {
+    const active: HomeResolution = resolveActiveHome(homeOptions);
+    return { ok: true, active: active.profile, profiles: listProfiles(hermesRootOf(active.home, homeOptions.userHome)) };
+  });
+}
+
+/** Streams a flow's status as server-sent events until it ends or the client goes away. */
+function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngine, flowId: string): void {
+  const flow = engine.get(flowId)!;
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  const send = (payload: object) => res.write(`event: status\ndata: ${JSON.stringify(payload)}\n\n`);
+  let unsubscribe = () => {};
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+  keepAlive.unref();
+  const close = () => {
+    clearInterval(keepAlive);
+    unsubscribe();
+    if (!res.writableEnded) res.end();
+  };
+  req.raw.on('close', close);
+  send(statusPayload(flow));
+  if (END_STATUSES.has(flow.status)) return close();
+  unsubscribe = engine.subscribe(flowId, (payload) => {
+    send(payload);
+    if (END_STATUSES.has(payload.status)) close();
+  });
+}

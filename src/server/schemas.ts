@@ -1,0 +1,21 @@
+/** Request schemas (zod): each one is both the validation and the type of what a route accepts. */
+import { z } from 'zod';
+
+const providerName = z.string({ error: 'provider must be a string such as "openai-codex"' }).trim().min(1, 'provider is required').max(64, 'provider is too long');
+const profileName = z.string({ error: 'profile must be a string' }).max(64, 'profile is too long');
+const flowId = z.string({ error: 'flow_id must be a string' }).min(1, 'flow_id is required').max(128, 'flow_id is too long');
+
+export const startBody = z.strictObject({ provider: providerName, profile: profileName.optional() });
+export const cancelBody = z.strictObject({ flow_id: flowId });
+export const flowQuery = z.object({ flow_id: flowId });
+export const profileQuery = z.object({ profile: profileName.optional() });
+
+/** The first problem with a failed parse, phrased for a person ("flow_id is required"). */
+export function firstIssue(error: z.ZodError, what: string): string {
+  const issue = error.issues[0];
+  if (!issue) return `Invalid ${what}.`;
+  if (issue.code === 'invalid_type' && issue.path.length === 0) return `The ${what} must be a JSON object.`;
+  if (issue.code === 'unrecognized_keys') return `Unknown field in the ${what}: ${issue.keys.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}.`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${issue.path.join('.')} is required.`;
+  return issue.message;
+}

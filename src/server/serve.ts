@@ -1,0 +1,44 @@
+/** Runs the server: listen, print the address, and shut down cleanly on SIGINT/SIGTERM. */
+import { buildApp, type AppOptions, type OnboardApp } from './app.js';
+
+/** Longest a graceful shutdown may take before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+export interface RunningServer extends OnboardApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts listening on the configured host and port; logs one line with the address. */
+export async function startServer(options: AppOptions): Promise<RunningServer> {
+  const built = buildApp(options);
+  const { app } = built;
+  await app.listen({ host: options.config.host, port: options.config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.config.port;
+  const host = options.config.host.includes(':') ? `[${options.config.host}]` : options.config.host;
+  const url = `http://${host}:${port}`;
+  app.log.info({ url }, `hermes-onboard listening on ${url}`);
+  return { ...built, url, close: () => app.close() };
+}
+
+/** Closes the server when the process is asked to stop; exits 0 when done, 1 if it took too long. */
+export function closeOnSignals(server: RunningServer): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    server.app.log.info({ signal }, 'shutting down: cancelling pending sign-ins');
+    const force = setTimeout(() => {
+      server.app.log.error('shutdown took longer than 5 s; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

@@ -1,0 +1,4 @@
+/** The Hermes credential store: home/profile resolution, auth.json under lock, credential-pool helpers. */
+export * from './home.js';
+export * from './authStore.js';
+export * from './pool.js';

@@ -1,0 +1,181 @@
+/** Outbound HTTP to providers: proxy-aware, bounded in time and size, never following redirects. */
+import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { TransientProviderError, ProviderError } from '../providers/errors.js';
+import type { Clock } from './clock.js';
+
+/** Largest provider answer we read; anything longer is refused. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Longest a single provider request may take, even when the flow has longer left. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+let sharedDispatcher: Dispatcher | undefined;
+
+/** The dispatcher every provider request uses: honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+export function providerDispatcher(): Dispatcher {
+  sharedDispatcher ??= new EnvHttpProxyAgent();
+  return sharedDispatcher;
+}
+
+/** What a provider answered, read in full (up to MAX_RESPONSE_BYTES). */
+export interface ProviderResponse {
+  status: number;
+  headers: Headers;
+  /** The body as text. May hold secrets: never log or show it. */
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown;
+  /** `Retry-After` in seconds, when present and sensible. */
+  retryAfterSeconds: number | undefined;
+}
+
+export interface RequestBounds {
+  /** Aborts the request (the flow was cancelled or expired). */
+  signal: AbortSignal;
+  /** Epoch ms after which the request must not run (the flow's expires_at). */
+  deadline?: number;
+  clock: Clock;
+  /** Per-request cap; defaults to DEFAULT_REQUEST_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+/** Parses a Retry-After header (seconds or HTTP date) into seconds, capped at an hour. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 3600);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.min(Math.max(0, Math.ceil((date - nowMs) / 1000)), 3600);
+}
+
+/** Describes a URL for messages: scheme, host and path, never the query. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return 'the provider';
+  }
+}
+
+async function readCapped(body: ReadableStream<Uint8Array> | null, what: string): Promise<string> {
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw new ProviderError(`${what} sent an answer larger than 1 MiB; refusing it.`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Sends one request to a provider. Aborts at the earliest of the flow's signal, the deadline and the
+ * per-request timeout. Redirects are not followed (a 3xx is an error). Network failures and timeouts
+ * become TransientProviderError; cancellation rethrows the signal's reason.
+ */
+export async function providerRequest(
+  url: string,
+  init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
+  bounds: RequestBounds,
+): Promise<ProviderResponse> {
+  const what = describeUrl(url);
+  const now = bounds.clock.now();
+  const untilDeadline = bounds.deadline === undefined ? Infinity : bounds.deadline - now;
+  const budget = Math.min(bounds.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, untilDeadline);
+  if (budget <= 0) throw new TransientProviderError(`No time left to reach ${what}.`);
+  bounds.signal.throwIfAborted();
+
+  const controller = new AbortController();
+  let timedOut = false;
+  const cancelTimer = bounds.clock.setTimer(budget, () => {
+    timedOut = true;
+    controller.abort(new Error('timeout'));
+  });
+  const onAbort = () => controller.abort(bounds.signal.reason);
+  bounds.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const response = await undiciFetch(url, {
+      method: init.method,
+      headers: { 'user-agent': 'hermes-onboard', ...init.headers },
+      body: init.body,
+      redirect: 'manual',
+      signal: controller.signal,
+      dispatcher: providerDispatcher(),
+    });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      throw new ProviderError(`${what} answered with a redirect (HTTP ${response.status}); redirects are not followed.`);
+    }
+    const text = await readCapped(response.body as ReadableStream<Uint8Array> | null, what);
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return {
+      status: response.status,
+      headers: response.headers as unknown as Headers,
+      text,
+      json,
+      retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), bounds.clock.now()),
+    };
+  } catch (error) {
+    if (bounds.signal.aborted) throw bounds.signal.reason;
+    if (error instanceof ProviderError) throw error;
+    if (timedOut) throw new TransientProviderError(`${what} did not answer in time.`);
+    throw new TransientProviderError(`Could not reach ${what}: ${networkErrorCode(error)}.`);
+  } finally {
+    cancelTimer();
+    bounds.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function networkErrorCode(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } })?.cause;
+  if (cause?.code && /^[A-Z_]+$/.test(cause.code)) return cause.code;
+  return 'network error';
+}
+
+/** Reads a JSON or form-encoded body into a plain record of strings and numbers. */
+export function parseBodyFields(res: ProviderResponse): Record<string, unknown> | undefined {
+  if (res.json && typeof res.json === 'object' && !Array.isArray(res.json)) return res.json as Record<string, unknown>;
+  const type = res.headers.get('content-type') ?? '';
+  if (type.includes('application/x-www-form-urlencoded') || /^[\w.-]+=[^&]*(&[\w.-]+=[^&]*)*$/.test(res.text.trim())) {
+    const out: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of new URLSearchParams(res.text.trim())) out[k] = v;
+    return Object.keys(out).length ? out : undefined;
+  }
+  return undefined;
+}
+
+/** Refuses plain http:// for anything but loopback; returns the URL without a trailing slash. */
+export function checkIssuerUrl(raw: string, envName: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${envName} is not a valid URL; set it to an https:// address.`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname) || url.hostname.startsWith('127.');
+  if (url.protocol === 'http:' && !loopback) {
+    throw new Error(`${envName} uses plain http:// for a non-loopback host; use https:// instead.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`${envName} must be an https:// address.`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** The issuer override environment variable for a provider id, e.g. HERMES_ONBOARD_OPENAI_CODEX_ISSUER. */
+export function issuerEnvName(providerId: string): string {
+  return `HERMES_ONBOARD_${providerId.toUpperCase().replace(/-/g, '_')}_ISSUER`;
+}

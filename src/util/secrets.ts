@@ -1,0 +1,59 @@
+/** The one place that decides what a secret is, and how text is made safe to show. */
+
+/** Field names whose values are secrets wherever they appear (provider answers, store entries, log objects). */
+export const SECRET_FIELDS = [
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'agent_key',
+  'device_code',
+  'device_auth_id',
+  'authorization_code',
+  'code',
+  'code_verifier',
+  'code_challenge',
+  'client_secret',
+  'token',
+  'authorization',
+  'cookie',
+  'password',
+  'secret',
+] as const;
+
+const SECRET_FIELD_SET = new Set<string>(SECRET_FIELDS);
+
+/** True when a field of this name holds a secret. */
+export function isSecretField(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_FIELD_SET.has(lower) || lower.endsWith('_token') || lower.endsWith('token') && lower !== 'token_type';
+}
+
+/** pino `redact.paths` covering every secret field at the top level and up to three levels deep. */
+export function redactPaths(): string[] {
+  const paths: string[] = [];
+  for (const f of SECRET_FIELDS) {
+    paths.push(f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`);
+  }
+  paths.push('req.headers.authorization', 'req.headers.cookie', 'headers.authorization');
+  return paths;
+}
+
+const JWT_LIKE = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const LONG_OPAQUE = /[A-Za-z0-9_\-+/=.]{32,}/g;
+const KEY_VALUE = new RegExp(`(${SECRET_FIELDS.join('|')})(["']?\\s*[:=]\\s*["']?)[^"'&\\s,}]+`, 'gi');
+const BEARER = /\bBearer\s+[^\s"']+/gi;
+
+/** Masks anything in free text that looks like a token, code or verifier. */
+export function scrubText(text: string): string {
+  return text
+    .replace(BEARER, 'Bearer [redacted]')
+    .replace(KEY_VALUE, '$1$2[redacted]')
+    .replace(JWT_LIKE, '[redacted]')
+    .replace(LONG_OPAQUE, '[redacted]');
+}
+
+/** A message fit to show a person: scrubbed of secrets, one line, at most `max` characters. */
+export function safeMessage(text: string, max = 200): string {
+  const oneLine = scrubText(String(text)).replace(/\s+/g, ' ').trim();
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlowEngine, FlowLimitError, FlowStartError, ENDED_FLOW_TTL_MS } from '../../src/flows/engine.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { deferred, scriptedProvider, type ScriptStep } from './scriptedProvider.js';
+
+function setup(opts: { script?: ScriptStep[]; interval?: number; expiresIn?: number; maxPending?: number; finishGate?: Promise<void>; saveGate?: Promise<void>; beginGate?: Promise<void>; beginFails?: boolean } = {}) {
+  const clock = new ManualClock();
+  const waits: number[] = [];
+  const engine = new FlowEngine({ clock, logger: silentLogger(), env: {}, maxPending: opts.maxPending, pollObserver: { onWait: (s) => waits.push(s) } });
+  const scripted = scriptedProvider({ ...opts, clockNow: () => clock.now() });
+  return { clock, engine, waits, ...scripted };
+}
+
+/** Seconds between consecutive polls, measured on the manual clock. */
+function gaps(start: number, times: number[]): number[] {
+  return times.map((t, i) => (t - (i === 0 ? start : times[i - 1]!)) / 1000);
+}
+
+test('polls only after the interval, never faster, and succeeds on approval', async () => {
+  const { clock, engine, provider, calls } = setup({ interval: 5, script: [{ kind: 'pending' }, { kind: 'pending' }, { kind: 'approved', grant: {} }] });
+  const t0 = clock.now();
+  const flow = await engine.start(provider, '/h', 'default');
+  await clock.advance(4999);
+  assert.equal(calls.poll.length, 0, 'no poll before the first interval');
+  await clock.advance(15_001);
+  assert.deepEqual(gaps(t0, calls.poll), [5, 5, 5]);
+  assert.equal(flow.status, 'success');
+  assert.deepEqual(flow.account, { label: 'Scripted (a@example.test)', email: 'a@example.test' });
+  assert.equal(calls.save, 1);
+});
+
+test('slow_down adds 5 s for good, cumulatively; a sent interval replaces it; Retry-After is honoured', async () => {
+  const { clock, engine, provider, calls } = setup({
+    interval: 5,
+    script: [{ kind: 'slow_down' }, { kind: 'pending' }, { kind: 'slow_down' }, { kind: 'slow_down', intervalSeconds: 30 }, { kind: 'slow_down', retryAfterSeconds: 60 }, { kind: 'pending' }],
+  });
+  const t0 = clock.now();
+  await engine.start(provider, '/h', 'default');
+  await clock.advance(300_000);
+  assert.deepEqual(gaps(t0, calls.poll).slice(0, 7), [5, 10, 10, 15, 30, 60, 35]);
+});
+
+test('transient failures back off; six in a row end the flow with a clear error', async () => {
+  const t = { kind: 'transient' } as const;
+  const { clock, engine, provider, calls } = setup({ interval: 2, script: [t, t, t, t, t, t] });
+  const t0 = clock.now();
+  const flow = await engine.start(provider, '/h', 'default');
+  await clock.advance(600_000);
+  assert.equal(flow.status, 'error');
+  assert.match(flow.error!, /could not be reached 6 times in a row/);
+  assert.equal(calls.poll.length, 6);
+  const g = gaps(t0, calls.poll);
+  assert.deepEqual(g, [2, 2, 4, 8, 16, 32]);
+  assert.ok(g.every((s) => s >= 2), 'never faster than the interval');
+});
+
+test('a transient failure honours Retry-After and a success in between resets the count', async () => {
+  const t = { kind: 'transient' } as const;
+  const { clock, engine, provider, calls } = setup({ interval: 1, script: [t, t, t, t, t, { kind: 'pending' }, { kind: 'transient', retryAfterSeconds: 45 }, { kind: 'approved', grant: {} }] });
+  const t0 = clock.now();
+  const flow = await engine.start(provider, '/h', 'default');
+  await clock.advance(600_000);
+  assert.equal(flow.status, 'success');
+  assert.equal(gaps(t0, calls.poll)[7], 45);
+});
+
+test('a provider that hangs cannot keep a flow pending past expires_at', async () => {
+  const { clock, engine, provider } = setup({ interval: 1, expiresIn: 60, script: [{ kind: 'hang' }] });
+  const flow = await engine.start(provider, '/h', 'default');
+  await clock.advance(59_999);
+  assert.equal(flow.status, 'pending');
+  await clock.advance(1);
+  assert.equal(flow.status, 'expired');
+  assert.ok(flow.controller.signal.aborted, 'the request in flight is aborted');
+});
+
+test('provider expiry and denial end the flow', async () => {
+  const a = setup({ script: [{ kind: 'expired' }] });
+  const fa = await a.engine.start(a.provider, '/h', 'default');
+  await a.clock.advance(10_000);
+  assert.equal(fa.status, 'expired');
+  const b = setup({ script: [{ kind: 'denied' }] });
+  const fb = await b.engine.start(b.provider, '/h', 'default');
+  await b.clock.advance(10_000);
+  assert.equal(fb.status, 'error');
+  assert.match(fb.error!, /denied/);
+});
+
+test('cancel before the commit point wins: nothing is saved, status stays cancelled', async () => {
+  const gate = deferred();
+  const { clock, engine, provider, calls, finishReached } = setup({ script: [{ kind: 'approved', grant: {} }], finishGate: gate.promise });
+  const flow = await engine.start(provider, '/h', 'default');
+  await clock.advance(5000);
+  await finishReached; // the exchange is in flight
+  const cancelled = await engine.cancel(flow.id);
+  assert.equal(cancelled?.status, 'cancelled');
+  gate.resolve();
+  await clock.advance(1000);
+  assert.equal(flow.status, 'cancelled');
+  assert.equal(calls.save, 0, 'credentials never written after cancel');
+});
+
+test('cancel after the commit point reports the true outcome (success)', async () => {
+  const gate = deferred();
+  const { clock, engine, provider, calls, saveReached } = setup({ script: [{ kind: 'approved', grant: {} }], saveGate: gate.promise });
+  const flow = await engine.start(provider, '/h', 'default');
+  await clock.advance(5000);
+  await saveReached;
+  const cancelling = engine.cancel(flow.id);
+  gate.resolve();
+  const result = await cancelling;
+  assert.equal(result?.status, 'success');
+  assert.equal(calls.saved.length, 1);
+});
+
+test('an ended flow never changes status again; cancel of an ended flow reports its end', async () => {
+  const { clock, engine, provider } = setup({ script: [{ kind: 'denied' }] });
+  const flow = await engine.start(provider, '/h', 'default');
+  await clock.advance(5000);
+  assert.equal(flow.status, 'error');
+  assert.equal((await engine.cancel(flow.id))?.status, 'error');
+  await clock.advance(10_000);
+  assert.equal(flow.status, 'error');
+});
+
+test('single flight: concurrent starts for one provider and home share one flow and one begin', async () => {
+  const gate = deferred();
+  const { engine, provider, calls } = setup({ beginGate: gate.promise });
+  const starts = Array.from({ length: 20 }, () => engine.start(provider, '/h', 'default'));
+  gate.resolve();
+  const flows = await Promise.all(starts);
+  assert.equal(new Set(flows.map((f) => f.id)).size, 1);
+  assert.equal(calls.begin, 1);
+  const other = await engine.start(provider, '/other-home', 'work');
+  assert.notEqual(other.id, flows[0]!.id, 'another home gets its own flow');
+  assert.equal(calls.begin, 2);
+});
+
+test('a failed start leaves no flow behind and the next start asks again', async () => {
+  const { engine, provider, calls } = setup({ beginFails: true });
+  await assert.rejects(engine.start(provider, '/h', 'default'), FlowStartError);
+  assert.equal(engine.pendingCount, 0);
+  await assert.rejects(engine.start(provider, '/h', 'default'), FlowStartError);
+  assert.equal(calls.begin, 2);
+});
+
+test('the pending bound refuses starts past it and frees up when flows end', async () => {
+  const { engine, provider } = setup({ maxPending: 2 });
+  const a = await engine.start(provider, '/a', 'a');
+  await engine.start(provider, '/b', 'b');
+  await assert.rejects(engine.start(provider, '/c', 'c'), FlowLimitError);
+  await engine.cancel(a.id);
+  await engine.start(provider, '/c', 'c');
+});
+
+test('ended flows are forgotten five minutes after they end', async () => {
+  const { clock, engine, provider } = setup();
+  const flow = await engine.start(provider, '/h', 'default');
+  await engine.cancel(flow.id);
+  await clock.advance(ENDED_FLOW_TTL_MS - 1);
+  assert.ok(engine.get(flow.id));
+  await clock.advance(1);
+  assert.equal(engine.get(flow.id), undefined);
+});
+
+test('subscribers hear every change and close() cancels pending flows', async () => {
+  const { engine, provider } = setup();
+  const flow = await engine.start(provider, '/h', 'default');
+  const heard: string[] = [];
+  engine.subscribe(flow.id, (p) => heard.push(p.status));
+  await engine.close();
+  assert.deepEqual(heard, ['cancelled']);
+  await assert.rejects(engine.start(provider, '/h2', 'x'), FlowStartError);
+});
