@@ -1,0 +1,83 @@
+/**
+ * GitHub Copilot: GitHub's device flow (RFC 8628 with GitHub's habits: errors sent with HTTP 200,
+ * form-encoded answers unless asked for JSON). The token is saved as COPILOT_GITHUB_TOKEN in the
+ * profile's `.env`, which is where Hermes Agent looks for it.
+ */
+import path from 'node:path';
+import { readEnvValue, setEnvValue } from '../store/envFile.js';
+import { issuerEnvName } from '../util/http.js';
+import { ProviderError } from './errors.js';
+import { fixedServer, pollDeviceToken, requestDeviceAuthorization, resolveIssuer, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
+import type { AccountView, Provider } from './types.js';
+
+/** GitHub's host (a GitHub Enterprise host through HERMES_ONBOARD_COPILOT_ISSUER). */
+export const GITHUB_HOST = 'https://github.com';
+/** The OAuth app Copilot clients sign in with. */
+export const COPILOT_CLIENT_ID = 'Iv1.b507a08c87ecfe98';
+export const COPILOT_SCOPE = 'read:user';
+/** The variable Hermes Agent reads the Copilot token from. */
+export const COPILOT_ENV_KEY = 'COPILOT_GITHUB_TOKEN';
+
+const PROVIDER_ID = 'copilot';
+const ISSUER_ENV = issuerEnvName(PROVIDER_ID);
+
+const client: DeviceGrantClient = {
+  name: 'GitHub',
+  clientId: COPILOT_CLIENT_ID,
+  scope: COPILOT_SCOPE,
+  issuerEnv: ISSUER_ENV,
+  errorMessages: {
+    device_flow_disabled:
+      'Device flow is disabled for this GitHub OAuth app. The app owner must enable "Device Flow" in its settings; on GitHub Enterprise, ask your administrator.',
+    incorrect_device_code: 'GitHub did not recognise this sign-in code. Start the sign-in again.',
+    incorrect_client_credentials: `GitHub does not know the client id ${COPILOT_CLIENT_ID}. If ${ISSUER_ENV} is set, check that it points at your GitHub host.`,
+    unsupported_grant_type: `GitHub does not support device sign-in at this address. If ${ISSUER_ENV} is set, check that it points at your GitHub host.`,
+  },
+};
+
+/** The `.env` file of a Hermes home. */
+function envPath(home: string): string {
+  return path.join(home, '.env');
+}
+
+/** The token to save, from the approved grant. */
+function tokenOf(credentials: unknown): string {
+  const token = (credentials as { token?: unknown } | undefined)?.token;
+  if (typeof token !== 'string' || token === '') throw new ProviderError('GitHub gave no token to save; start the sign-in again.');
+  return token;
+}
+
+/** GitHub Copilot, signed in through GitHub's device flow; the token lands in `$HERMES_HOME/.env`. */
+export const copilotProvider: Provider = {
+  id: PROVIDER_ID,
+  label: 'GitHub Copilot',
+  kind: 'device_code',
+  aliases: ['github-copilot'],
+  supported: true,
+
+  async begin(ctx, bounds) {
+    const host = resolveIssuer(ctx.env, PROVIDER_ID, GITHUB_HOST);
+    const server = fixedServer(host, '/login/device/code', '/login/oauth/access_token');
+    return requestDeviceAuthorization(client, server, ctx, bounds);
+  },
+
+  poll(ctx, auth, bounds) {
+    return pollDeviceToken(client, auth, ctx, bounds);
+  },
+
+  async finish(_ctx, _auth, grant) {
+    const answer = grant as TokenAnswer;
+    return { account: { label: 'GitHub Copilot' }, secret: { token: answer.access_token } };
+  },
+
+  async save(_ctx, home, credentials) {
+    await setEnvValue(envPath(home), COPILOT_ENV_KEY, tokenOf(credentials.secret));
+    return credentials.account;
+  },
+
+  async accounts(home) {
+    const token = await readEnvValue(envPath(home), COPILOT_ENV_KEY);
+    const views: AccountView[] = token ? [{ id: 'env', label: 'GitHub token in .env' }] : [];
+    return views;
+  },
+};

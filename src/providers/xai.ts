@@ -1,0 +1,186 @@
+/**
+ * xAI Grok: the standard device grant at the endpoints xAI's OpenID Connect discovery names (which must
+ * be on x.ai), saved as a `credential_pool["xai-oauth"]` entry shaped like the Codex one, one per account.
+ */
+import { listPoolEntries, newEntryId, readAuthStore, updateAuthStore, upsertPoolEntry, type PoolEntry } from '../store/index.js';
+import { issuerEnvName } from '../util/http.js';
+import { ProviderError } from './errors.js';
+import { claimString, readClaims } from './jwtClaims.js';
+import {
+  discoverServer,
+  pollDeviceToken,
+  requestDeviceAuthorization,
+  resolveIssuer,
+  type DeviceGrantClient,
+  type IssuerChoice,
+  type TokenAnswer,
+} from './rfc8628.js';
+import type { AccountSummary, AccountView, Provider } from './types.js';
+
+export const XAI_ISSUER = 'https://auth.x.ai';
+export const XAI_CLIENT_ID = 'b1a00492-073a-47ea-816f-4c329264a828';
+export const XAI_SCOPE = 'openid profile email offline_access grok-cli:access api:access';
+/** Where Hermes Agent sends requests made with these tokens. */
+export const XAI_BASE_URL = 'https://api.x.ai/v1';
+/** `source` of the entries this login writes (as for Codex). */
+export const XAI_DEVICE_SOURCE = 'manual:device_code';
+
+const PROVIDER_ID = 'xai-oauth';
+const LABEL = 'xAI Grok';
+
+const client: DeviceGrantClient = {
+  name: 'xAI',
+  clientId: XAI_CLIENT_ID,
+  scope: XAI_SCOPE,
+  issuerEnv: issuerEnvName(PROVIDER_ID),
+};
+
+/** The tokens and account of a finished sign-in. Holds secrets. */
+export interface XaiTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** The ID token's subject: who the account is. */
+  sub?: string;
+  email?: string;
+}
+
+/** True for x.ai and its subdomains. */
+function isXaiHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'x.ai' || host.endsWith('.x.ai');
+}
+
+/**
+ * Vets an endpoint from xAI's discovery before anything is sent to it: https on x.ai or *.x.ai; when the
+ * issuer was overridden to a loopback address, also that same origin (a local test or gateway).
+ */
+export function xaiEndpointCheck(issuer: IssuerChoice): (url: string, field: string) => void {
+  return (value, field) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (url?.protocol === 'https:' && isXaiHost(url.hostname)) return;
+    if (url && issuer.loopback && url.origin === new URL(issuer.url).origin) return;
+    throw new ProviderError(
+      `xAI's server description names a ${field} outside x.ai (${url ? url.host : 'not a URL'}); refusing to send sign-in codes there. ` +
+        `Check ${issuer.envName} if you set it, or try again later.`,
+    );
+  };
+}
+
+/** The tokens to keep from an approved answer: both an access and a refresh token are required. */
+export function xaiTokens(answer: TokenAnswer): XaiTokens {
+  if (typeof answer.refresh_token !== 'string' || answer.refresh_token === '') {
+    throw new ProviderError('xAI answered without a refresh token, so the sign-in would not last; start the sign-in again.');
+  }
+  const claimSets = [readClaims(answer.id_token), readClaims(answer.access_token)];
+  const sub = claimSets.map((c) => claimString(c, 'sub')).find((v) => v !== undefined);
+  const email = claimSets.map((c) => claimString(c, 'email')).find((v) => v !== undefined);
+  return {
+    accessToken: answer.access_token,
+    refreshToken: answer.refresh_token,
+    ...(sub !== undefined && { sub }),
+    ...(email !== undefined && { email }),
+  };
+}
+
+/** The account as shown to the user. */
+function xaiAccount(tokens: XaiTokens): AccountSummary {
+  return tokens.email ? { label: `${LABEL} (${tokens.email})`, email: tokens.email } : { label: LABEL };
+}
+
+/** Who a stored entry belongs to: its tokens' `sub`, else its stored `sub` field. */
+function entrySub(entry: PoolEntry): string | undefined {
+  const fromTokens = [entry.id_token, entry.access_token].map((t) => claimString(readClaims(t), 'sub')).find((v) => v);
+  return fromTokens ?? (typeof entry.sub === 'string' && entry.sub !== '' ? entry.sub : undefined);
+}
+
+/**
+ * The entry a new sign-in replaces: the one of the same account (same `sub`); else a device-code entry
+ * whose owner cannot be read; when the new owner cannot be read either, the first device-code entry.
+ * Undefined means a new entry.
+ */
+export function findXaiEntry(entries: readonly unknown[], sub: string | undefined): PoolEntry | undefined {
+  const objects = entries.filter((e): e is PoolEntry => e !== null && typeof e === 'object' && !Array.isArray(e));
+  const fromDeviceCode = (e: PoolEntry) => e.source === XAI_DEVICE_SOURCE;
+  if (sub === undefined) return objects.find(fromDeviceCode);
+  return objects.find((e) => entrySub(e) === sub) ?? objects.find((e) => fromDeviceCode(e) && entrySub(e) === undefined);
+}
+
+/** The credential_pool entry, shaped like Codex's (CONTRACT §4), plus the non-secret `sub` and `email`. */
+export function xaiPoolEntry(tokens: XaiTokens, account: AccountSummary, nowIso: string, priority = 0): PoolEntry {
+  return {
+    id: newEntryId(),
+    label: account.label,
+    auth_type: 'oauth',
+    priority,
+    source: XAI_DEVICE_SOURCE,
+    access_token: tokens.accessToken,
+    refresh_token: tokens.refreshToken,
+    base_url: XAI_BASE_URL,
+    created_at: nowIso,
+    last_refresh: nowIso,
+    updated_at: nowIso,
+    ...(tokens.sub !== undefined && { sub: tokens.sub }),
+    ...(tokens.email !== undefined && { email: tokens.email }),
+  };
+}
+
+function tokensOf(secret: unknown): XaiTokens {
+  const t = secret as Partial<XaiTokens> | undefined;
+  if (typeof t?.accessToken !== 'string' || typeof t.refreshToken !== 'string') {
+    throw new ProviderError('There are no xAI tokens to save; sign in again.');
+  }
+  return t as XaiTokens;
+}
+
+/** xAI Grok, signed in through xAI's device grant; saved as credential_pool["xai-oauth"] entries. */
+export const xaiProvider: Provider = {
+  id: PROVIDER_ID,
+  label: LABEL,
+  kind: 'device_code',
+  aliases: ['xai'],
+  supported: true,
+
+  async begin(ctx, bounds) {
+    const issuer = resolveIssuer(ctx.env, PROVIDER_ID, XAI_ISSUER);
+    const server = await discoverServer(client, issuer, ctx, bounds, xaiEndpointCheck(issuer));
+    return requestDeviceAuthorization(client, server, ctx, bounds);
+  },
+
+  poll(ctx, auth, bounds) {
+    return pollDeviceToken(client, auth, ctx, bounds);
+  },
+
+  async finish(_ctx, _auth, grant) {
+    const tokens = xaiTokens(grant as TokenAnswer);
+    return { account: xaiAccount(tokens), secret: tokens };
+  },
+
+  async save(ctx, home, credentials) {
+    const tokens = tokensOf(credentials.secret);
+    const account = xaiAccount(tokens);
+    const nowIso = new Date(ctx.clock.now()).toISOString();
+    return updateAuthStore(home, (store) => {
+      const list = store.credential_pool?.[PROVIDER_ID];
+      const target = findXaiEntry(Array.isArray(list) ? list : [], tokens.sub);
+      const priority = typeof target?.priority === 'number' ? target.priority : 0;
+      upsertPoolEntry(store, PROVIDER_ID, xaiPoolEntry(tokens, account, nowIso, priority), (e) => e === target);
+      return account;
+    }, { logger: ctx.logger, clock: ctx.clock });
+  },
+
+  async accounts(home): Promise<AccountView[]> {
+    const store = await readAuthStore(home);
+    return listPoolEntries(store, PROVIDER_ID).map((s) => ({
+      id: s.id,
+      label: s.label,
+      ...(s.email !== undefined && { email: s.email }),
+      ...(s.expires_at !== undefined && { expires_at: s.expires_at }),
+      ...(s.last_status !== undefined && { last_status: s.last_status }),
+    }));
+  },
+};

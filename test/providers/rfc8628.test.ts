@@ -1,0 +1,192 @@
+/**
+ * The RFC 8628 engine: its helpers, and one shared suite run over every standard device-grant provider
+ * (Nous, xAI, Copilot) through the flow engine: single flight, cancel, expiry and success behave as for Codex.
+ */
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FlowEngine } from '../../src/flows/engine.js';
+import type { Flow } from '../../src/flows/flow.js';
+import { copilotProvider } from '../../src/providers/copilot.js';
+import { ProviderError } from '../../src/providers/errors.js';
+import { nousProvider } from '../../src/providers/nous.js';
+import {
+  DEFAULT_EXPIRES_IN_SECONDS,
+  isLoopbackHost,
+  MAX_EXPIRES_IN_SECONDS,
+  normalizeExpiresIn,
+  normalizeInterval,
+  parseSeconds,
+  resolveIssuer,
+} from '../../src/providers/rfc8628.js';
+import type { Provider } from '../../src/providers/types.js';
+import { xaiProvider } from '../../src/providers/xai.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { startGithubFake } from '../fakes/githubFake.js';
+import { startNousFake } from '../fakes/nousFake.js';
+import { startOidcDeviceServer } from '../fakes/oidcDeviceServer.js';
+
+describe('rfc8628 helpers', () => {
+  it('reads intervals sent as numbers or strings, defaults to 5 s and never goes below 1 s', () => {
+    assert.equal(normalizeInterval(7), 7);
+    assert.equal(normalizeInterval('7'), 7);
+    assert.equal(normalizeInterval(' 10 '), 10);
+    assert.equal(normalizeInterval(2.5), 3);
+    assert.equal(normalizeInterval(undefined), 5);
+    assert.equal(normalizeInterval('soon'), 5);
+    assert.equal(normalizeInterval(0), 1);
+    assert.equal(normalizeInterval('0'), 1);
+    assert.equal(parseSeconds('1e3'), undefined);
+    assert.equal(parseSeconds(Number.NaN), undefined);
+  });
+
+  it('defaults and caps the code lifetime', () => {
+    assert.equal(normalizeExpiresIn(900), 900);
+    assert.equal(normalizeExpiresIn('600'), 600);
+    assert.equal(normalizeExpiresIn(undefined), DEFAULT_EXPIRES_IN_SECONDS);
+    assert.equal(normalizeExpiresIn(-1), DEFAULT_EXPIRES_IN_SECONDS);
+    assert.equal(normalizeExpiresIn(86_400), MAX_EXPIRES_IN_SECONDS);
+  });
+
+  it('resolves the issuer override: plain http only for loopback', () => {
+    assert.deepEqual(resolveIssuer({}, 'xai-oauth', 'https://auth.x.ai'), {
+      url: 'https://auth.x.ai',
+      overridden: false,
+      loopback: false,
+      envName: 'HERMES_ONBOARD_XAI_OAUTH_ISSUER',
+    });
+    const local = resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'http://127.0.0.1:9000/' }, 'nous', 'https://x');
+    assert.deepEqual(local, { url: 'http://127.0.0.1:9000', overridden: true, loopback: true, envName: 'HERMES_ONBOARD_NOUS_ISSUER' });
+    assert.throws(() => resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'http://portal.example' }, 'nous', 'https://x'), ProviderError);
+    assert.throws(() => resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'not a url' }, 'nous', 'https://x'), ProviderError);
+    assert.equal(isLoopbackHost('127.1.2.3'), true);
+    assert.equal(isLoopbackHost('[::1]'), true);
+    assert.equal(isLoopbackHost('127.0.0.1.evil.example'), false);
+  });
+});
+
+/** One provider and its loopback fake, as the shared suite needs them. */
+interface Case {
+  provider: Provider;
+  /** Starts the fake; returns the env pointing at it and its controls. */
+  start(clock: ManualClock): Promise<{
+    env: NodeJS.ProcessEnv;
+    approve(userCode: string): Promise<void>;
+    deviceRequests(): number;
+    tokenRequests(): number;
+    close(): Promise<void>;
+  }>;
+  /** The file a successful sign-in writes in the home. */
+  savedFile: string;
+}
+
+const cases: Case[] = [
+  {
+    provider: nousProvider,
+    savedFile: 'auth.json',
+    async start(clock) {
+      const fake = await startNousFake({ now: () => clock.now() });
+      return {
+        env: { HERMES_ONBOARD_NOUS_ISSUER: fake.url },
+        approve: async (code) => fake.approve(code),
+        deviceRequests: () => fake.requests.filter((r) => r.path === '/api/oauth/device/code').length,
+        tokenRequests: () => fake.requests.filter((r) => r.path === '/api/oauth/token').length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    provider: xaiProvider,
+    savedFile: 'auth.json',
+    async start(clock) {
+      const server = await startOidcDeviceServer({ now: () => clock.now() });
+      return {
+        env: { HERMES_ONBOARD_XAI_OAUTH_ISSUER: server.url },
+        approve: (code) => server.approve(code, { sub: 'shared-suite', email: 'suite@example.com' }),
+        deviceRequests: () => server.deviceRequests(),
+        tokenRequests: () => server.tokenRequests.length,
+        close: () => server.close(),
+      };
+    },
+  },
+  {
+    provider: copilotProvider,
+    savedFile: '.env',
+    async start(clock) {
+      const fake = await startGithubFake({ now: () => clock.now() });
+      return {
+        env: { HERMES_ONBOARD_COPILOT_ISSUER: fake.url },
+        approve: async (code) => fake.approve(code),
+        deviceRequests: () => fake.requests.filter((r) => r.path === '/login/device/code').length,
+        tokenRequests: () => fake.requests.filter((r) => r.path === '/login/oauth/access_token').length,
+        close: () => fake.close(),
+      };
+    },
+  },
+];
+
+for (const c of cases) {
+  describe(`${c.provider.id} through the flow engine`, () => {
+    let clock: ManualClock;
+    let fake: Awaited<ReturnType<Case['start']>>;
+    let engine: FlowEngine;
+
+    before(async () => {
+      clock = new ManualClock(Date.now());
+      fake = await c.start(clock);
+      engine = new FlowEngine({ clock, logger: silentLogger(), env: fake.env });
+    });
+    after(async () => {
+      await engine.close();
+      await fake.close();
+    });
+
+    const newHome = () => fsp.mkdtemp(path.join(os.tmpdir(), `suite-${c.provider.id}-`));
+    const exists = (file: string) => fsp.stat(file).then(() => true, () => false);
+
+    it('single flight: 20 concurrent starts share one flow and one device request', async () => {
+      const home = await newHome();
+      const before = fake.deviceRequests();
+      const flows = await Promise.all(Array.from({ length: 20 }, () => engine.start(c.provider, home, 'default')));
+      assert.equal(new Set(flows.map((f) => f.id)).size, 1);
+      assert.equal(fake.deviceRequests() - before, 1);
+      await engine.cancel(flows[0]!.id);
+    });
+
+    it('cancel before approval: nothing is asked or written afterwards, and it stays cancelled', async () => {
+      const home = await newHome();
+      const flow = await engine.start(c.provider, home, 'default');
+      const tokensBefore = fake.tokenRequests();
+      assert.equal((await engine.cancel(flow.id))?.status, 'cancelled');
+      await fake.approve(flow.auth!.userCode);
+      await clock.advance(60_000);
+      assert.equal(flow.status, 'cancelled');
+      assert.equal(fake.tokenRequests(), tokensBefore);
+      assert.equal(await exists(path.join(home, c.savedFile)), false);
+    });
+
+    it('expiry: the flow ends expired at its expires_at and writes nothing', async () => {
+      const home = await newHome();
+      const flow: Flow = await engine.start(c.provider, home, 'default');
+      await clock.advance(flow.auth!.expiresInSeconds * 1000);
+      await flow.ended;
+      assert.equal(flow.status, 'expired');
+      assert.equal(await exists(path.join(home, c.savedFile)), false);
+    });
+
+    it('success: approved, saved, and listed', async () => {
+      const home = await newHome();
+      const flow = await engine.start(c.provider, home, 'default');
+      await fake.approve(flow.auth!.userCode);
+      await clock.advance(flow.auth!.intervalSeconds * 1000);
+      await flow.ended;
+      assert.equal(flow.status, 'success', flow.error);
+      assert.ok(flow.account?.label);
+      assert.equal((await fsp.stat(path.join(home, c.savedFile))).mode & 0o777, 0o600);
+      assert.equal((await c.provider.accounts(home)).length, 1);
+    });
+  });
+}
