@@ -3,7 +3,7 @@
  * the commit point where cancel stops winning, expiry, cancel, and cleanup. Knows no provider protocol.
  */
 import { randomBytes } from 'node:crypto';
-import { ProviderError, TransientProviderError } from '../providers/errors.js';
+import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../providers/errors.js';
 import type { Provider, ProviderContext } from '../providers/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -114,9 +114,7 @@ export class FlowEngine {
       flow.auth = await provider.begin(this.#ctx, { signal: controller.signal, deadline: flow.expiresAt });
     } catch (error) {
       this.#pendingCount -= 1;
-      const message = error instanceof ProviderError || error instanceof TransientProviderError
-        ? safeMessage(error.message)
-        : `${provider.label} could not start a sign-in; see the server log.`;
+      const message = providerFailureMessage(error) ?? `${provider.label} could not start a sign-in; see the server log.`;
       logger.warn({ provider: provider.id, flowError: message }, 'sign-in start failed');
       if (!(error instanceof ProviderError || error instanceof TransientProviderError)) {
         logger.error({ provider: provider.id, err: errorForLog(error) }, 'unexpected error starting a sign-in');
@@ -160,9 +158,10 @@ export class FlowEngine {
       this.#end(flow, 'success');
     } catch (error) {
       if (flow.status !== 'pending') return; // cancelled or expired: the abort is expected
-      if (error instanceof ProviderError || error instanceof TransientProviderError) {
-        logger.warn({ provider: flow.provider.id, flow: flow.id, flowError: safeMessage(error.message) }, 'sign-in failed');
-        return this.#end(flow, 'error', safeMessage(error.message));
+      const message = providerFailureMessage(error);
+      if (message) {
+        logger.warn({ provider: flow.provider.id, flow: flow.id, flowError: message }, 'sign-in failed');
+        return this.#end(flow, 'error', message);
       }
       logger.error({ provider: flow.provider.id, flow: flow.id, err: errorForLog(error) }, 'unexpected sign-in failure');
       this.#end(flow, 'error', `The sign-in failed unexpectedly; see the server log and try again.`);
@@ -255,6 +254,13 @@ export class FlowEngine {
     for (const cancel of this.#timers.values()) cancel();
     this.#timers.clear();
   }
+}
+
+/** The message a person sees for a provider failure (transient ones get advice), or undefined for a bug. */
+function providerFailureMessage(error: unknown): string | undefined {
+  if (error instanceof ProviderError) return safeMessage(error.message);
+  if (error instanceof TransientProviderError) return safeMessage(`${error.message} ${TRY_AGAIN_LATER}`);
+  return undefined;
 }
 
 /** An error reduced to what is safe to log: its class and a scrubbed message. */

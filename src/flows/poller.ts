@@ -3,7 +3,7 @@
  * own device auth which follows the same rhythm): wait the interval first, never poll faster than it,
  * slow down for good when told to, back off on transient failures, and stop at the deadline.
  */
-import { ProviderError, TransientProviderError } from '../providers/errors.js';
+import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../providers/errors.js';
 import type { DeviceAuthorization, Provider, ProviderContext, StepBounds } from '../providers/types.js';
 
 /** Seconds added to the interval on every `slow_down` (RFC 8628 §3.5). */
@@ -74,9 +74,7 @@ export async function pollUntilDone(
       if (!(error instanceof TransientProviderError)) throw error;
       failures += 1;
       if (failures >= MAX_TRANSIENT_FAILURES) {
-        throw new ProviderError(
-          `${provider.label} could not be reached ${failures} times in a row (last: ${error.message}). Check the network or the provider's status, then try again.`,
-        );
+        throw new ProviderError(`${provider.label} failed ${failures} times in a row (last: ${error.message}) ${TRY_AGAIN_LATER}`);
       }
       wait = backoffSeconds(interval, failures, error.retryAfterSeconds);
       reason = 'retry';

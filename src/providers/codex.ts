@@ -131,10 +131,10 @@ function expiresInSeconds(fields: Record<string, unknown>, nowMs: number): numbe
 function throwIfTransient(res: ProviderResponse, what: string): void {
   const options = { status: res.status, retryAfterSeconds: res.retryAfterSeconds };
   if (res.status === 429) {
-    throw new TransientProviderError(`OpenAI is limiting sign-in requests (HTTP 429); wait a minute and try again.`, options);
+    throw new TransientProviderError(`OpenAI is limiting sign-in requests (HTTP 429).`, options);
   }
   if (res.status >= 500) {
-    throw new TransientProviderError(`OpenAI's ${what} answered HTTP ${res.status}; try again in a few minutes.`, options);
+    throw new TransientProviderError(`OpenAI's ${what} answered HTTP ${res.status}.`, options);
   }
 }
 

@@ -11,7 +11,7 @@
  * and aborted on cancel) via oauth4webapi's `customFetch`.
  */
 import * as oauth from 'oauth4webapi';
-import { checkIssuerUrl, describeUrl, issuerEnvName, parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
+import { checkIssuerUrl, describeUrl, isLoopbackHost, issuerEnvName, parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
 import { safeMessage } from '../util/secrets.js';
 import { ProviderError, TransientProviderError } from './errors.js';
 import type { DeviceAuthorization, PollOutcome, ProviderContext, StepBounds } from './types.js';
@@ -59,12 +59,6 @@ export interface IssuerChoice {
   /** True when it is a loopback address (only then is plain http allowed). */
   loopback: boolean;
   envName: string;
-}
-
-/** True for 127.0.0.0/8, ::1 and localhost. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** Reads the provider's issuer override from `env` (validated: plain http only for loopback), else `fallback`. */
@@ -197,7 +191,7 @@ function failure(client: DeviceGrantClient, res: ProviderResponse, fields: Recor
   const code = errorCode(fields);
   if (res.status === 429 || res.status >= 500 || (code && TRANSIENT_CODES.has(code))) {
     const busy = res.status === 429 ? 'is busy (HTTP 429)' : `had a problem (HTTP ${res.status}${code ? `, ${code}` : ''})`;
-    return new TransientProviderError(`${client.name} ${busy}; retrying.`, {
+    return new TransientProviderError(`${client.name} ${busy}.`, {
       status: res.status,
       retryAfterSeconds: res.retryAfterSeconds,
     });

@@ -1,5 +1,5 @@
 /** Builds the HTTP server: security headers, the gate, the API routes and the page. */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyError, type FastifyInstance } from 'fastify';
 import { FlowEngine } from '../flows/engine.js';
 import { allProviders } from '../providers/index.js';
 import type { AnyProvider } from '../providers/types.js';
@@ -56,17 +56,23 @@ export function buildApp(options: AppOptions): OnboardApp {
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 200 },
+    // Errors raised before any hook runs (a bad %-encoding in the path): same headers and body shape.
+    frameworkErrors: (error, _req, reply) => {
+      const r = reply as FastifyReply;
+      setResponseHeaders(r);
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      void r.code(status).send(errorBody('The address is not valid (check its %-encoding).'));
+    },
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
-    reply.header('cache-control', 'no-store');
+    setResponseHeaders(reply);
     const host = req.headers.host ?? '';
     if (!hosts.has(hostOf(host))) {
       throw new HttpError(403, 'This server does not answer to that Host name. Open it as http://127.0.0.1 or http://localhost, or start it with --allowed-host <name>.');
@@ -112,6 +118,12 @@ export function buildApp(options: AppOptions): OnboardApp {
   registerStaticPage(app);
   app.addHook('onClose', async () => engine.close());
   return { app, engine };
+}
+
+/** Sets the security headers and `Cache-Control: no-store` every answer carries. */
+function setResponseHeaders(reply: FastifyReply): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+  reply.header('cache-control', 'no-store');
 }
 
 /** Fastify's own client errors, worded for a person. */

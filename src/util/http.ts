@@ -48,11 +48,10 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Math.min(Math.max(0, Math.ceil((date - nowMs) / 1000)), 3600);
 }
 
-/** Describes a URL for messages: scheme, host and path, never the query. */
+/** Describes a URL for messages: its host (and port), never the path or query. */
 export function describeUrl(url: string): string {
   try {
-    const u = new URL(url);
-    return `${u.host}${u.pathname}`;
+    return new URL(url).host;
   } catch {
     return 'the provider';
   }
@@ -69,7 +68,7 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, what: string)
     size += value.byteLength;
     if (size > MAX_RESPONSE_BYTES) {
       await reader.cancel().catch(() => {});
-      throw new ProviderError(`${what} sent an answer larger than 1 MiB; refusing it.`);
+      throw new ProviderError(`${what} sent an answer larger than 1 MiB, which was refused. Check the provider's status, or the issuer override if you set one.`);
     }
     chunks.push(value);
   }
@@ -112,7 +111,7 @@ export async function providerRequest(
     });
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel().catch(() => {});
-      throw new ProviderError(`${what} answered with a redirect (HTTP ${response.status}); redirects are not followed.`);
+      throw new ProviderError(`${what} answered with a redirect (HTTP ${response.status}), which is not followed. Check the issuer override if you set one.`);
     }
     const text = await readCapped(response.body as ReadableStream<Uint8Array> | null, what);
     let json: unknown;
@@ -132,7 +131,7 @@ export async function providerRequest(
     if (bounds.signal.aborted) throw bounds.signal.reason;
     if (error instanceof ProviderError) throw error;
     if (timedOut) throw new TransientProviderError(`${what} did not answer in time.`);
-    throw new TransientProviderError(`Could not reach ${what}: ${networkErrorCode(error)}.`);
+    throw new TransientProviderError(`Could not reach ${what} (${networkErrorCode(error)}).`);
   } finally {
     cancelTimer();
     bounds.signal.removeEventListener('abort', onAbort);
@@ -157,6 +156,12 @@ export function parseBodyFields(res: ProviderResponse): Record<string, unknown> 
   return undefined;
 }
 
+/** True for 127.0.0.0/8, ::1 and localhost (the only hosts where plain http:// is accepted). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Refuses plain http:// for anything but loopback; returns the URL without a trailing slash. */
 export function checkIssuerUrl(raw: string, envName: string): string {
   let url: URL;
@@ -165,8 +170,7 @@ export function checkIssuerUrl(raw: string, envName: string): string {
   } catch {
     throw new Error(`${envName} is not a valid URL; set it to an https:// address.`);
   }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname) || url.hostname.startsWith('127.');
-  if (url.protocol === 'http:' && !loopback) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new Error(`${envName} uses plain http:// for a non-loopback host; use https:// instead.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

@@ -25,7 +25,7 @@ const SECRET_FIELD_SET = new Set<string>(SECRET_FIELDS);
 /** True when a field of this name holds a secret. */
 export function isSecretField(name: string): boolean {
   const lower = name.toLowerCase();
-  return SECRET_FIELD_SET.has(lower) || lower.endsWith('_token') || lower.endsWith('token') && lower !== 'token_type';
+  return SECRET_FIELD_SET.has(lower) || (lower.endsWith('token') && lower !== 'token_type');
 }
 
 /** pino `redact.paths` covering every secret field at the top level and up to three levels deep. */
@@ -39,8 +39,9 @@ export function redactPaths(): string[] {
 }
 
 const JWT_LIKE = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const LONG_OPAQUE = /[A-Za-z0-9_\-+/=.]{32,}/g;
-const KEY_VALUE = new RegExp(`(${SECRET_FIELDS.join('|')})(["']?\\s*[:=]\\s*["']?)[^"'&\\s,}]+`, 'gi');
+// 32+ characters of token alphabet; '/' is left out so URL paths in our own messages survive.
+const LONG_OPAQUE = /[A-Za-z0-9_\-+=.]{32,}/g;
+const KEY_VALUE = new RegExp(`(?<![A-Za-z0-9_])(${SECRET_FIELDS.join('|')})(["']?\\s*[:=]\\s*["']?)[^"'&\\s,})]+`, 'gi');
 const BEARER = /\bBearer\s+[^\s"']+/gi;
 
 /** Masks anything in free text that looks like a token, code or verifier. */

@@ -49,7 +49,7 @@ test('transient failures back off; six in a row end the flow with a clear error'
   const flow = await engine.start(provider, '/h', 'default');
   await clock.advance(600_000);
   assert.equal(flow.status, 'error');
-  assert.match(flow.error!, /could not be reached 6 times in a row/);
+  assert.match(flow.error!, /failed 6 times in a row/);
   assert.equal(calls.poll.length, 6);
   const g = gaps(t0, calls.poll);
   assert.deepEqual(g, [2, 2, 4, 8, 16, 32]);

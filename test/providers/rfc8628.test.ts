@@ -14,7 +14,6 @@ import { ProviderError } from '../../src/providers/errors.js';
 import { nousProvider } from '../../src/providers/nous.js';
 import {
   DEFAULT_EXPIRES_IN_SECONDS,
-  isLoopbackHost,
   MAX_EXPIRES_IN_SECONDS,
   normalizeExpiresIn,
   normalizeInterval,
@@ -22,6 +21,7 @@ import {
   resolveIssuer,
 } from '../../src/providers/rfc8628.js';
 import type { Provider } from '../../src/providers/types.js';
+import { isLoopbackHost } from '../../src/util/http.js';
 import { xaiProvider } from '../../src/providers/xai.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
