@@ -1,0 +1,82 @@
+/**
+ * The server under benchmark, run in its own process (forked by serverProcess.ts with IPC): the real
+ * loadConfig + startServer on 127.0.0.1, port 0, configured from the environment. Answers the parent's
+ * requests for its memory use and event-loop delay, and closes the server when told or disconnected.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig } from '../../src/server/config.js';
+import { startServer } from '../../src/server/serve.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+/** Sampling interval of the event-loop delay monitor; reported delays are measured beyond it. */
+export const DELAY_RESOLUTION_MS = 10;
+
+/** Event-loop delay beyond the sampling interval, in milliseconds. */
+export interface DelayStats {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** What the child reports about itself. */
+export interface ServerStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  pendingFlows: number;
+  delay: DelayStats;
+}
+
+/** A request from the parent. */
+export interface ChildRequest {
+  id: number;
+  type: 'stats' | 'resetDelay' | 'close';
+}
+
+/** A message to the parent. */
+export type ChildMessage =
+  | { type: 'ready'; url: string }
+  | { type: 'reply'; id: number; stats?: ServerStats }
+  | { type: 'failed'; message: string };
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, { host: '127.0.0.1', port: '0', home: process.env.BENCH_HERMES_HOME });
+  const server = await startServer({ config, logger: silentLogger() });
+  const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  delay.enable();
+  const beyond = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);
+  const gc = (globalThis as { gc?: () => void }).gc;
+
+  const stats = (): ServerStats => {
+    // delay first: the collection below is our own pause, not the server's
+    const d: DelayStats = { p50Ms: beyond(delay.percentile(50)), p99Ms: beyond(delay.percentile(99)), maxMs: beyond(delay.max) };
+    gc?.();
+    const mem = process.memoryUsage();
+    return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, pendingFlows: server.engine.pendingCount, delay: d };
+  };
+  const close = async () => {
+    delay.disable();
+    await server.close();
+    process.exit(0);
+  };
+
+  process.on('message', (request: ChildRequest) => {
+    if (request.type === 'stats') return send({ type: 'reply', id: request.id, stats: stats() });
+    if (request.type === 'resetDelay') {
+      delay.reset();
+      return send({ type: 'reply', id: request.id });
+    }
+    send({ type: 'reply', id: request.id });
+    void close();
+  });
+  process.on('disconnect', () => void close());
+  send({ type: 'ready', url: server.url });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', message: (error as Error)?.message ?? String(error) });
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+/** The parent side of serverChild.ts: forks a fresh server process and talks to it over IPC. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { benchEnv } from './env.js';
+import type { ChildMessage, ChildRequest, ServerStats } from './serverChild.js';
+
+/** Longest the child may take to start listening, or to close. */
+const CHILD_TIMEOUT_MS = 20_000;
+
+/** A running server process. */
+export interface ServerProcess {
+  /** Base URL, e.g. http://127.0.0.1:41234. */
+  url: string;
+  /** Event-loop delay since the last reset, then memory after a full collection, and the pending-flow count. */
+  stats(): Promise<ServerStats>;
+  /** Starts a new event-loop delay window. */
+  resetDelay(): Promise<void>;
+  /** Closes the server (cancelling its flows) and waits for the process to exit. */
+  close(): Promise<void>;
+}
+
+/** What the server process is configured with. */
+export interface ServerProcessOptions {
+  /** The Hermes home (`--home`), whose `profiles/` folder holds the benchmark profiles. */
+  home: string;
+  /** Fake provider base URL, as HERMES_ONBOARD_OPENAI_CODEX_ISSUER. */
+  codexIssuer: string;
+  /** HERMES_ONBOARD_MAX_PENDING. */
+  maxPending: number;
+}
+
+/** Forks a server process and resolves once it listens. */
+export async function forkServer(options: ServerProcessOptions): Promise<ServerProcess> {
+  const child = fork(new URL('./serverChild.js', import.meta.url), [], {
+    env: benchEnv({
+      BENCH_HERMES_HOME: options.home,
+      HERMES_ONBOARD_OPENAI_CODEX_ISSUER: options.codexIssuer,
+      HERMES_ONBOARD_MAX_PENDING: String(options.maxPending),
+      HERMES_ONBOARD_START_RATE: '0',
+    }),
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await waitReady(child);
+  let seq = 0;
+  const waiting = new Map<number, { resolve: (stats?: ServerStats) => void; reject: (e: Error) => void }>();
+  child.on('message', (message: ChildMessage) => {
+    if (message.type !== 'reply') return;
+    waiting.get(message.id)?.resolve(message.stats);
+    waiting.delete(message.id);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => {
+    for (const w of waiting.values()) w.reject(new Error('the server process exited'));
+    waiting.clear();
+  });
+  const ask = (type: ChildRequest['type']) =>
+    new Promise<ServerStats | undefined>((resolve, reject) => {
+      const id = ++seq;
+      waiting.set(id, { resolve, reject });
+      child.send({ id, type } satisfies ChildRequest);
+    });
+
+  return {
+    url,
+    stats: async () => (await ask('stats'))!,
+    resetDelay: async () => void (await ask('resetDelay')),
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+      await ask('close').catch(() => undefined);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function waitReady(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error('the server process did not start in time')), CHILD_TIMEOUT_MS);
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve(message.url);
+      } else if (message.type === 'failed') {
+        fail(new Error(`the server process failed to start: ${message.message}`));
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`the server process exited (code ${code}) before listening`)));
+  });
+}
