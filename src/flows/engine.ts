@@ -47,6 +47,8 @@ export class FlowEngine {
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #finishers = new Map<string, () => void>();
   readonly #timers = new Map<string, () => void>();
+  /** Controllers of flows still waiting for the provider's first answer, so close() can abort them. */
+  readonly #startControllers = new Set<AbortController>();
   readonly #ctx: ProviderContext;
   readonly #maxPending: number;
   readonly #observer: PollObserver;
@@ -110,10 +112,14 @@ export class FlowEngine {
       account: undefined,
       ended,
     };
+    this.#startControllers.add(controller);
     try {
       flow.auth = await provider.begin(this.#ctx, { signal: controller.signal, deadline: flow.expiresAt });
+      controller.signal.throwIfAborted();
     } catch (error) {
+      this.#startControllers.delete(controller);
       this.#pendingCount -= 1;
+      if (controller.signal.aborted) throw new FlowStartError('The server is shutting down; try again in a moment.');
       const message = providerFailureMessage(error) ?? `${provider.label} could not start a sign-in; see the server log.`;
       logger.warn({ provider: provider.id, flowError: message }, 'sign-in start failed');
       if (!(error instanceof ProviderError || error instanceof TransientProviderError)) {
@@ -121,6 +127,7 @@ export class FlowEngine {
       }
       throw new FlowStartError(message);
     }
+    this.#startControllers.delete(controller);
     flow.expiresAt = clock.now() + flow.auth.expiresInSeconds * 1000;
     flow.phase = 'polling';
     this.#byId.set(flow.id, flow);
@@ -243,6 +250,7 @@ export class FlowEngine {
   /** Stops taking flows, cancels every pending one before its commit point, and waits for commits in progress. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const controller of this.#startControllers) controller.abort(new Error('server shutting down'));
     await Promise.allSettled([...this.#starting.values()]);
     const committing: Promise<void>[] = [];
     for (const flow of this.#byId.values()) {

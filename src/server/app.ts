@@ -14,6 +14,7 @@ import { registerOnboardingRoutes } from './onboardingRoutes.js';
 import { registerStaticPage } from './staticPage.js';
 import { StartLimiter } from './startLimiter.js';
 import { VERSION } from '../version.js';
+import { SECURITY_HEADERS } from './securityHeaders.js';
 
 /** Largest request body accepted. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -33,15 +34,6 @@ export interface OnboardApp {
   app: FastifyInstance;
   engine: FlowEngine;
 }
-
-const SECURITY_HEADERS: Record<string, string> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-};
 
 /** Creates the fastify app and its flow engine; call `app.listen` (or `app.inject` in tests). */
 export function buildApp(options: AppOptions): OnboardApp {

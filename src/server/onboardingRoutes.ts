@@ -8,6 +8,7 @@ import type { AccountView, AnyProvider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, ProfileError, resolveActiveHome, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { HttpError } from './httpErrors.js';
+import { SECURITY_HEADERS } from './securityHeaders.js';
 import { cancelBody, firstIssue, flowQuery, profileQuery, startBody } from './schemas.js';
 import type { StartLimiter } from './startLimiter.js';
 
@@ -25,7 +26,7 @@ const PENDING_RETRY_AFTER_SECONDS = 30;
 const SSE_KEEPALIVE_MS = 15_000;
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(value ?? undefined);
+  const result = schema.safeParse(value ?? undefined, { reportInput: true });
   if (!result.success) throw new HttpError(400, firstIssue(result.error, what));
   return result.data;
 }
@@ -128,7 +129,7 @@ function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngi
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+    ...SECURITY_HEADERS,
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });

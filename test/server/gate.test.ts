@@ -1,0 +1,108 @@
+/** The onboarding gate (who may use the API), the Host rule (DNS rebinding), same-origin POSTs and JSON-only POSTs. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useHarness, type ApiResponse, type Harness } from '../helpers/harness.js';
+
+const PUBLIC = '203.0.113.5';
+const TOKEN = 'test-token-0123456789abcdef';
+
+/** Asserts a JSON refusal with this status whose message matches `message`. */
+function assertRefused(res: ApiResponse, status: number, message?: RegExp): void {
+  assert.equal(res.status, status, res.text);
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+  assert.equal(res.body.ok, false);
+  assert.equal(typeof res.body.error, 'string');
+  if (message) assert.match(res.body.error, message);
+}
+
+/** Asserts nothing was started at the provider. */
+function assertNoFlow(h: Harness): void {
+  assert.equal(h.fake.counts.usercode, 0);
+  assert.equal(h.engine.pendingCount, 0);
+}
+
+test('a public client is refused with a message naming HERMES_ONBOARD_TOKEN; X-Forwarded-For is not trusted', async (t) => {
+  const h = await useHarness(t);
+  assertRefused(await h.request({ url: '/api/health', remoteAddress: PUBLIC }), 403, /HERMES_ONBOARD_TOKEN/);
+  assertRefused(await h.start(undefined, { remoteAddress: PUBLIC }), 403, /HERMES_ONBOARD_TOKEN/);
+  assertRefused(await h.start(undefined, { remoteAddress: `::ffff:${PUBLIC}` }), 403);
+  assertRefused(await h.start(undefined, { remoteAddress: '2001:db8::1' }), 403);
+  assertRefused(await h.start(undefined, { remoteAddress: PUBLIC, headers: { 'x-forwarded-for': '127.0.0.1' } }), 403);
+  assertNoFlow(h);
+});
+
+test('loopback and private-network clients are allowed', async (t) => {
+  const h = await useHarness(t);
+  for (const remoteAddress of ['127.0.0.1', '::1', '192.168.1.10', '10.1.2.3', '172.16.0.9', 'fd00::5', '::ffff:192.168.1.10']) {
+    const res = await h.request({ url: '/api/health', remoteAddress });
+    assert.equal(res.status, 200, `${remoteAddress}: ${res.text}`);
+  }
+  assert.equal((await h.start(undefined, { remoteAddress: '192.168.1.10' })).status, 200);
+});
+
+test('with HERMES_ONBOARD_TOKEN: no or a wrong bearer is refused (even from loopback), the right one works from anywhere', async (t) => {
+  const h = await useHarness(t, { configEnv: { HERMES_ONBOARD_TOKEN: TOKEN } });
+  assertRefused(await h.start(), 403, /HERMES_ONBOARD_TOKEN/);
+  assertRefused(await h.start(undefined, { remoteAddress: PUBLIC }), 403);
+  assertRefused(await h.start(undefined, { headers: { authorization: `Bearer ${TOKEN}x` } }), 403);
+  assertRefused(await h.start(undefined, { headers: { authorization: TOKEN } }), 403);
+  assertRefused(await h.start(undefined, { headers: { authorization: `Basic ${TOKEN}` } }), 403);
+  assertNoFlow(h);
+  const res = await h.start(undefined, { remoteAddress: PUBLIC, headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.status, 'pending');
+  h.assertNoSecrets([], [TOKEN]);
+});
+
+test('HERMES_ONBOARD_OPEN=1 lets a public client in', async (t) => {
+  const h = await useHarness(t, { configEnv: { HERMES_ONBOARD_OPEN: '1' } });
+  const res = await h.start(undefined, { remoteAddress: PUBLIC });
+  assert.equal(res.status, 200, res.text);
+});
+
+test('the Host header must be one the server answers to (DNS rebinding)', async (t) => {
+  const h = await useHarness(t);
+  for (const host of ['evil.example', 'evil.example:8788', '127.0.0.1.evil.example', 'hermes.lan:8788']) {
+    assertRefused(await h.request({ url: '/api/health', headers: { host } }), 403, /--allowed-host/);
+    assertRefused(await h.start(undefined, { headers: { host } }), 403);
+  }
+  assertRefused(await h.request({ url: '/', headers: { host: 'evil.example' } }), 403);
+  for (const host of ['localhost:8788', 'localhost', '127.0.0.1', '127.0.0.1:8788', '[::1]:8788', '[::1]', 'LOCALHOST:8788']) {
+    assert.equal((await h.request({ url: '/api/health', headers: { host } })).status, 200, host);
+  }
+  assertNoFlow(h);
+});
+
+test('--allowed-host adds a Host name', async (t) => {
+  const h = await useHarness(t, { flags: { allowedHost: ['hermes.lan'] } });
+  assert.equal((await h.request({ url: '/api/health', headers: { host: 'hermes.lan:8788' } })).status, 200);
+  assertRefused(await h.request({ url: '/api/health', headers: { host: 'other.lan:8788' } }), 403);
+});
+
+test('a POST whose Origin is another site is refused; same-origin is fine', async (t) => {
+  const h = await useHarness(t);
+  const cancel = (origin: string) =>
+    h.request({ method: 'POST', url: '/api/onboarding/oauth/cancel', json: { flow_id: 'abc' }, headers: { origin } });
+  assertRefused(await cancel('http://evil.example'), 403, /Origin/);
+  assertRefused(await cancel('http://127.0.0.1:9999'), 403);
+  assertRefused(await cancel('null'), 403);
+  assertRefused(await h.start(undefined, { headers: { origin: 'http://evil.example' } }), 403);
+  assertNoFlow(h);
+  assert.equal((await cancel('http://127.0.0.1:8788')).status, 200);
+  assert.equal((await h.start(undefined, { headers: { origin: 'http://127.0.0.1:8788' } })).status, 200);
+});
+
+test('a POST that is not application/json answers 415', async (t) => {
+  const h = await useHarness(t);
+  const body = JSON.stringify({ provider: 'openai-codex' });
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    const res = await h.request({ method: 'POST', url: '/api/onboarding/oauth/start', payload: body, headers: { 'content-type': type } });
+    assertRefused(res, 415, /application\/json/);
+  }
+  const untyped = await h.request({ method: 'POST', url: '/api/onboarding/oauth/start', payload: body });
+  assertRefused(untyped, 415);
+  assert.equal(
+    (await h.request({ method: 'POST', url: '/api/onboarding/oauth/start', payload: body, headers: { 'content-type': 'application/json; charset=utf-8' } })).status,
+    200,
+  );
+});

@@ -1,0 +1,85 @@
+/** GET /api/onboarding/profiles and /providers, and signing a chosen profile in. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { useHarness, type ApiResponse } from '../helpers/harness.js';
+
+/** The openai-codex item of a providers answer. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function codexItem(res: ApiResponse): any {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return res.body.providers.find((p: any) => p.id === 'openai-codex');
+}
+
+test('profiles lists default and every valid folder under profiles/', async (t) => {
+  const h = await useHarness(t, { profiles: ['work', 'lab-2'] });
+  await mkdir(path.join(h.home, 'profiles', 'Bad Name'));
+  await writeFile(path.join(h.home, 'profiles', 'afile'), '');
+  const res = await h.request({ url: '/api/onboarding/profiles' });
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, { ok: true, active: 'default', profiles: ['default', 'lab-2', 'work'] });
+});
+
+test('providers lists openai-codex (not connected yet) and the providers not supported in-app', async (t) => {
+  const h = await useHarness(t);
+  const res = await h.request({ url: '/api/onboarding/providers' });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.ok, true);
+  assert.equal(res.body.profile, 'default');
+  const codex = codexItem(res);
+  assert.equal(codex.kind, 'device_code');
+  assert.equal(codex.connected, false);
+  assert.deepEqual(codex.accounts, []);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const anthropic = res.body.providers.find((p: any) => p.id === 'anthropic');
+  assert.ok(anthropic, 'anthropic is listed');
+  assert.equal(anthropic.supported, false);
+  assert.equal(anthropic.connected, false);
+  for (const p of res.body.providers) {
+    for (const key of ['id', 'label', 'kind', 'connected', 'accounts']) assert.ok(key in p, `${p.id} has ${key}`);
+    assert.ok(['device_code', 'link', 'paste'].includes(p.kind), p.id);
+  }
+});
+
+test('a sign-in into profile work writes <root>/profiles/work/auth.json only, and providers?profile=work shows it', async (t) => {
+  const h = await useHarness(t, { profiles: ['work'] });
+  const { start } = await h.signIn({ email: 'ada@example.com', plan: 'team' }, { provider: 'openai-codex', profile: 'work' });
+  assert.equal(await h.authBytes('default'), undefined, 'nothing written into the root');
+  assert.equal(await h.authMode('work'), 0o600);
+  const auth = await h.readAuth('work');
+  assert.equal(auth.credential_pool['openai-codex'].length, 1);
+  const entryId = auth.credential_pool['openai-codex'][0].id;
+
+  const work = await h.request({ url: '/api/onboarding/providers?profile=work' });
+  assert.equal(work.status, 200);
+  assert.equal(work.body.profile, 'work');
+  const codex = codexItem(work);
+  assert.equal(codex.connected, true);
+  assert.deepEqual(codex.accounts, [{ id: entryId, label: 'Codex OAuth (ada@example.com)', email: 'ada@example.com', plan: 'team' }]);
+
+  const root = await h.request({ url: '/api/onboarding/providers' });
+  assert.equal(codexItem(root).connected, false, 'the root profile is still not connected');
+  assert.equal((await h.poll(start.flow_id)).body.status, 'success');
+  h.assertNoSecrets();
+});
+
+test('flows are per profile: a pending flow for default does not stand in for work', async (t) => {
+  const h = await useHarness(t, { profiles: ['work'] });
+  const root = await h.startFlow();
+  const work = await h.startFlow({ provider: 'openai-codex', profile: 'work' });
+  const explicitDefault = await h.startFlow({ provider: 'openai-codex', profile: 'default' });
+  assert.notEqual(root.flow_id, work.flow_id);
+  assert.equal(explicitDefault.flow_id, root.flow_id, '"default" is the root profile');
+  assert.equal(h.fake.counts.usercode, 2);
+});
+
+test('providers with a bad or missing profile answers 400', async (t) => {
+  const h = await useHarness(t);
+  for (const profile of ['..%2Fx', 'NoSuch', 'nosuch']) {
+    const res = await h.request({ url: `/api/onboarding/providers?profile=${profile}` });
+    assert.equal(res.status, 400, profile);
+    assert.equal(res.body.ok, false);
+    assert.match(res.body.error, /profile/i);
+  }
+});
