@@ -10,6 +10,7 @@
  */
 import { ProviderError, TransientProviderError } from './errors.js';
 import { openAiAccountClaims, type OpenAiAccountClaims } from './jwtClaims.js';
+import { poolAccountViews, savePoolAccount } from './poolCredentials.js';
 import type {
   AccountSummary,
   AccountView,
@@ -21,14 +22,7 @@ import type {
   StepBounds,
 } from './types.js';
 import { checkIssuerUrl, issuerEnvName, parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
-import {
-  listPoolEntries,
-  newEntryId,
-  readAuthStore,
-  updateAuthStore,
-  upsertPoolEntry,
-  type PoolEntry,
-} from '../store/index.js';
+import { newEntryId, type PoolEntry } from '../store/index.js';
 
 /** The provider id, also the credential_pool key. */
 export const CODEX_PROVIDER_ID = 'openai-codex';
@@ -418,25 +412,13 @@ export const codexProvider: Provider = {
   async save(ctx, home, credentials) {
     const tokens = codexTokens(credentials.secret);
     const account = codexAccount(tokens);
-    const nowIso = new Date(ctx.clock.now()).toISOString();
     const identity = { accountId: tokens.accountId, sub: tokens.sub };
-    return updateAuthStore(home, (store) => {
-      const target = findCodexEntry(store.credential_pool?.[CODEX_PROVIDER_ID] ?? [], identity);
-      const priority = typeof target?.priority === 'number' ? target.priority : 0;
-      upsertPoolEntry(store, CODEX_PROVIDER_ID, codexPoolEntry(tokens, account, nowIso, priority), (e) => e === target);
-      return account;
-    }, { logger: ctx.logger, clock: ctx.clock });
+    return savePoolAccount(ctx, home, CODEX_PROVIDER_ID, account, (entries) => findCodexEntry(entries, identity), (nowIso, priority) =>
+      codexPoolEntry(tokens, account, nowIso, priority),
+    );
   },
 
-  async accounts(home): Promise<AccountView[]> {
-    const store = await readAuthStore(home);
-    return listPoolEntries(store, CODEX_PROVIDER_ID).map((s) => ({
-      id: s.id,
-      label: s.label,
-      ...(s.email !== undefined && { email: s.email }),
-      ...(s.plan !== undefined && { plan: s.plan }),
-      ...(s.expires_at !== undefined && { expires_at: s.expires_at }),
-      ...(s.last_status !== undefined && { last_status: s.last_status }),
-    }));
+  accounts(home): Promise<AccountView[]> {
+    return poolAccountViews(home, CODEX_PROVIDER_ID);
   },
 };

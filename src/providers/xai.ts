@@ -2,10 +2,11 @@
  * xAI Grok: the standard device grant at the endpoints xAI's OpenID Connect discovery names (which must
  * be on x.ai), saved as a `credential_pool["xai-oauth"]` entry shaped like the Codex one, one per account.
  */
-import { listPoolEntries, newEntryId, readAuthStore, updateAuthStore, upsertPoolEntry, type PoolEntry } from '../store/index.js';
+import { newEntryId, type PoolEntry } from '../store/index.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { claimString, readClaims } from './jwtClaims.js';
+import { poolAccountViews, savePoolAccount } from './poolCredentials.js';
 import {
   discoverServer,
   pollDeviceToken,
@@ -163,24 +164,12 @@ export const xaiProvider: Provider = {
   async save(ctx, home, credentials) {
     const tokens = tokensOf(credentials.secret);
     const account = xaiAccount(tokens);
-    const nowIso = new Date(ctx.clock.now()).toISOString();
-    return updateAuthStore(home, (store) => {
-      const list = store.credential_pool?.[PROVIDER_ID];
-      const target = findXaiEntry(Array.isArray(list) ? list : [], tokens.sub);
-      const priority = typeof target?.priority === 'number' ? target.priority : 0;
-      upsertPoolEntry(store, PROVIDER_ID, xaiPoolEntry(tokens, account, nowIso, priority), (e) => e === target);
-      return account;
-    }, { logger: ctx.logger, clock: ctx.clock });
+    return savePoolAccount(ctx, home, PROVIDER_ID, account, (entries) => findXaiEntry(entries, tokens.sub), (nowIso, priority) =>
+      xaiPoolEntry(tokens, account, nowIso, priority),
+    );
   },
 
-  async accounts(home): Promise<AccountView[]> {
-    const store = await readAuthStore(home);
-    return listPoolEntries(store, PROVIDER_ID).map((s) => ({
-      id: s.id,
-      label: s.label,
-      ...(s.email !== undefined && { email: s.email }),
-      ...(s.expires_at !== undefined && { expires_at: s.expires_at }),
-      ...(s.last_status !== undefined && { last_status: s.last_status }),
-    }));
+  accounts(home): Promise<AccountView[]> {
+    return poolAccountViews(home, PROVIDER_ID);
   },
 };
