@@ -1,0 +1,168 @@
+/**
+ * The page's client for the public onboarding API (CONTRACT §3). Only this module talks to the server;
+ * it adds the Bearer token when the page was opened with one and turns every failure into an ApiError
+ * whose message a person can act on.
+ */
+import { serverClock } from './time.js';
+
+export type ProviderKind = 'device_code' | 'link' | 'paste';
+export type FlowStatus = 'pending' | 'success' | 'error' | 'expired' | 'cancelled';
+
+/** A saved account, as listed by GET /api/onboarding/providers. */
+export interface AccountView {
+  id: string;
+  label: string;
+  email?: string;
+  plan?: string;
+  expires_at?: string | number;
+  last_status?: string;
+}
+
+/** One provider row. `supported` is missing on older servers: treat it as true. */
+export interface ProviderView {
+  id: string;
+  label: string;
+  kind: ProviderKind;
+  connected: boolean;
+  accounts: AccountView[];
+  supported?: boolean;
+}
+
+/** GET /api/onboarding/providers. */
+export interface ProvidersPayload {
+  profile: string;
+  providers: ProviderView[];
+}
+
+/** GET /api/onboarding/profiles. */
+export interface ProfilesPayload {
+  active: string;
+  profiles: string[];
+}
+
+/** POST /api/onboarding/oauth/start. */
+export interface StartPayload {
+  provider: string;
+  flow_id: string;
+  status: 'pending';
+  verification_uri: string;
+  verification_uri_complete?: string;
+  user_code: string;
+  expires_at: number;
+  poll_interval_seconds: number;
+}
+
+/** The signed-in account of a successful flow. */
+export interface FlowAccount {
+  label: string;
+  email?: string;
+  plan?: string;
+}
+
+/** The poll payload, also the data of every `status` server-sent event. */
+export interface StatusPayload {
+  provider: string;
+  flow_id: string;
+  status: FlowStatus;
+  error?: string;
+  account?: FlowAccount;
+}
+
+/** A failed API call: `status` is the HTTP status, 0 when the server could not be reached. */
+export class ApiError extends Error {
+  /** Builds the error; `message` is already fit to show. */
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** True when the server refused us for want of (a valid) access token. */
+  get isAuth(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+const UNREACHABLE = 'Cannot reach the onboarding server. Check that `hermes-onboard serve` is still running, then try again.';
+
+/** Reads the server's `{ok:false, error}` message, falling back to the HTTP status. */
+async function errorMessage(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: unknown };
+    if (typeof body.error === 'string' && body.error.trim()) return body.error;
+  } catch {
+    // Not JSON: fall through to the generic message.
+  }
+  return `The server answered ${res.status} ${res.statusText}`.trim() + '. Try again in a moment.';
+}
+
+/** A thin typed client over fetch for the onboarding endpoints. */
+export class Api {
+  /** `token` returns the Bearer token in use, or null. */
+  constructor(private readonly token: () => string | null) {}
+
+  /** True when requests carry a Bearer token (EventSource cannot, so the page polls instead). */
+  get usesToken(): boolean {
+    return this.token() !== null;
+  }
+
+  /** Sends one request and returns the parsed JSON body, or throws ApiError. */
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const token = this.token();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'same-origin',
+      });
+    } catch {
+      throw new ApiError(0, UNREACHABLE);
+    }
+    serverClock.observe(res.headers.get('Date'));
+    if (!res.ok) throw new ApiError(res.status, await errorMessage(res));
+    try {
+      return (await res.json()) as T;
+    } catch {
+      throw new ApiError(res.status, 'The server sent an answer this page cannot read. Reload the page and try again.');
+    }
+  }
+
+  /** GET /api/onboarding/profiles. */
+  profiles(): Promise<ProfilesPayload> {
+    return this.request('GET', '/api/onboarding/profiles');
+  }
+
+  /** GET /api/onboarding/providers for one profile (the active one when omitted). */
+  providers(profile?: string): Promise<ProvidersPayload> {
+    const query = profile ? `?profile=${encodeURIComponent(profile)}` : '';
+    return this.request('GET', `/api/onboarding/providers${query}`);
+  }
+
+  /** POST /api/onboarding/oauth/start; a pending flow for the same provider and profile comes back as is. */
+  start(provider: string, profile: string): Promise<StartPayload> {
+    return this.request('POST', '/api/onboarding/oauth/start', { provider, profile });
+  }
+
+  /** GET /api/onboarding/oauth/poll. */
+  poll(flowId: string): Promise<StatusPayload> {
+    return this.request('GET', `/api/onboarding/oauth/poll?flow_id=${encodeURIComponent(flowId)}`);
+  }
+
+  /** POST /api/onboarding/oauth/cancel; answers the flow's true status. */
+  cancel(flowId: string): Promise<StatusPayload> {
+    return this.request('POST', '/api/onboarding/oauth/cancel', { flow_id: flowId });
+  }
+
+  /** The address of the flow's server-sent events stream. */
+  eventsUrl(flowId: string): string {
+    return `/api/onboarding/oauth/events?flow_id=${encodeURIComponent(flowId)}`;
+  }
+}
