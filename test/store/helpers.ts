@@ -1,0 +1,113 @@
+/** Shared helpers of the store tests: temp homes, and child processes (Node and Python) spoken to by lines. */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+/** The compiled Node child (dist/test/fixtures/store-child.js). */
+export const NODE_CHILD = fileURLToPath(new URL('../fixtures/store-child.js', import.meta.url));
+/** The Python stand-in for Hermes Agent; .py files are not compiled, so it is read from the source tree. */
+export const PYTHON_CHILD = fileURLToPath(new URL('../../../test/fixtures/hermes_auth.py', import.meta.url));
+
+/** A fresh temp folder, removed when the test ends. */
+export function tempDir(t: TestContext, prefix = 'hermes-store-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let pythonCheck: string | undefined | null = null;
+
+/** Why Python tests cannot run here, or undefined when python3 with fcntl is available. */
+export function pythonMissingReason(): string | undefined {
+  if (pythonCheck === null) {
+    const r = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' });
+    pythonCheck = r.error ? `python3 is not installed (${r.error.message})` : r.status !== 0 ? 'python3 has no fcntl module' : undefined;
+  }
+  return pythonCheck;
+}
+
+/** Skips the test with a printed reason when python3 is missing; true when the test may go on. */
+export function needPython(t: TestContext): boolean {
+  const reason = pythonMissingReason();
+  if (reason === undefined) return true;
+  t.diagnostic(`skipped: ${reason}`);
+  t.skip(reason);
+  return false;
+}
+
+/** A child process spoken to by lines: wait for a line it prints, send it a line, wait for its exit. */
+export class LineChild {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #stderr = '';
+  #waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
+
+  constructor(command: string, args: string[], options: SpawnOptionsWithoutStdio = {}) {
+    this.proc = spawn(command, args, { ...options, stdio: 'pipe' });
+    this.proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.#stderr += chunk));
+    createInterface({ input: this.proc.stdout }).on('line', (line) => this.#onLine(line));
+    this.exited = new Promise((resolve) => this.proc.once('close', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Everything the child wrote on stderr so far. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  /** Resolves with the next line (or an earlier unclaimed one) equal to `expected`; rejects if the child exits first. */
+  waitFor(expected: string): Promise<string> {
+    const match = (line: string) => line === expected;
+    const seen = this.lines.findIndex(match);
+    if (seen >= 0) return Promise.resolve(this.lines.splice(seen, 1)[0]!);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ match, resolve });
+      void this.exited.then(({ code, signal }) =>
+        reject(new Error(`child exited (${code ?? signal}) before printing "${expected}": ${this.#stderr}`)),
+      );
+    });
+  }
+
+  /** Writes one line to the child's stdin. */
+  send(line = 'go'): void {
+    this.proc.stdin.write(`${line}\n`);
+  }
+
+  /** Waits for the exit and asserts it was clean. */
+  async succeeded(): Promise<void> {
+    const { code, signal } = await this.exited;
+    if (code !== 0) throw new Error(`child failed (${code ?? signal}): ${this.#stderr}`);
+  }
+
+  #onLine(line: string): void {
+    const index = this.#waiters.findIndex((w) => w.match(line));
+    if (index < 0) {
+      this.lines.push(line);
+      return;
+    }
+    this.#waiters.splice(index, 1)[0]!.resolve(line);
+  }
+}
+
+/** Starts a child that is killed when the test ends, so a failed test never leaves a lock holder behind. */
+function ownedChild(t: TestContext, command: string, args: string[], options: SpawnOptionsWithoutStdio): LineChild {
+  const child = new LineChild(command, args, options);
+  t.after(() => {
+    if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+  });
+  return child;
+}
+
+/** Starts the Node store child with a command. */
+export function nodeChild(t: TestContext, args: string[], options: SpawnOptionsWithoutStdio = {}): LineChild {
+  return ownedChild(t, process.execPath, [NODE_CHILD, ...args], options);
+}
+
+/** Starts the Python (Hermes Agent stand-in) child with a command. */
+export function pythonChild(t: TestContext, args: string[]): LineChild {
+  return ownedChild(t, 'python3', [PYTHON_CHILD, ...args], {});
+}

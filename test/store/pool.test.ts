@@ -1,0 +1,126 @@
+/** Credential-pool helpers: allowlisted summaries, upsert by matcher, removal. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { AuthStore } from '../../src/store/authStore.js';
+import { listPoolEntries, newEntryId, removePoolEntry, upsertPoolEntry } from '../../src/store/pool.js';
+
+/** A store with a realistic openai-codex pool. */
+function sampleStore(): AuthStore {
+  return {
+    credential_pool: {
+      'openai-codex': [
+        {
+          id: 'a1b2c3',
+          label: 'me@example.com',
+          auth_type: 'oauth',
+          priority: 0,
+          source: 'oauth_device',
+          access_token: 'eyJsecret.access.token',
+          refresh_token: 'rt_secret',
+          email: 'me@example.com',
+          plan: 'plus',
+          expires_at: 1893456000,
+          last_status: 'ok',
+          created_at: '2026-01-01T00:00:00Z',
+          custom: { keep: true },
+        },
+        { id: 'd4e5f6', source: 'manual:device_code', agent_key: 'secret-key', expires_at: Number.NaN },
+      ],
+    },
+  };
+}
+
+describe('listPoolEntries', () => {
+  test('returns allowlisted summaries only, never a secret or an unknown field', () => {
+    const summaries = listPoolEntries(sampleStore(), 'openai-codex');
+    assert.deepEqual(summaries, [
+      {
+        id: 'a1b2c3',
+        label: 'me@example.com',
+        source: 'oauth_device',
+        auth_type: 'oauth',
+        email: 'me@example.com',
+        plan: 'plus',
+        expires_at: 1893456000,
+        last_status: 'ok',
+      },
+      { id: 'd4e5f6', label: 'd4e5f6', source: 'manual:device_code' },
+    ]);
+    assert.doesNotMatch(JSON.stringify(summaries), /secret|rt_|custom/);
+  });
+
+  test('an unknown provider, a missing pool, and entries without an id give nothing', () => {
+    assert.deepEqual(listPoolEntries({}, 'nous'), []);
+    assert.deepEqual(listPoolEntries(sampleStore(), 'nous'), []);
+    assert.deepEqual(listPoolEntries({ credential_pool: { x: ['junk', { label: 'no id' }, null] as never } }, 'x'), []);
+  });
+
+  test('refuses provider ids that are not ids, and never reads inherited keys', () => {
+    for (const bad of ['__proto__', '', 'a/b', 'x'.repeat(129)]) {
+      assert.throws(() => listPoolEntries({ credential_pool: {} }, bad), TypeError);
+      assert.throws(() => upsertPoolEntry({}, bad, { id: 'a' }, () => false), TypeError);
+    }
+    assert.deepEqual(listPoolEntries({ credential_pool: {} }, 'constructor'), []);
+    const store: AuthStore = { credential_pool: {} };
+    upsertPoolEntry(store, 'constructor', { id: 'a' }, () => false);
+    assert.deepEqual(Object.keys(store.credential_pool!), ['constructor']);
+    assert.equal(Object.getPrototypeOf(store.credential_pool), Object.prototype);
+  });
+});
+
+describe('upsertPoolEntry', () => {
+  test('updates the first match in place: fields merged, id, created_at and unknown keys kept', () => {
+    const store = sampleStore();
+    const result = upsertPoolEntry(
+      store,
+      'openai-codex',
+      { id: 'new-id', source: 'manual:device_code', access_token: 'new', created_at: '2030-01-01T00:00:00Z', label: undefined },
+      (e) => e.source === 'oauth_device' || e.email === 'me@example.com',
+    );
+    assert.equal(result.created, false);
+    const entry = store.credential_pool!['openai-codex']![0]!;
+    assert.equal(result.entry, entry);
+    assert.equal(entry.id, 'a1b2c3');
+    assert.equal(entry.created_at, '2026-01-01T00:00:00Z');
+    assert.equal(entry.access_token, 'new');
+    assert.equal(entry.source, 'manual:device_code');
+    assert.equal(entry.label, 'me@example.com', 'undefined fields do not erase');
+    assert.deepEqual(entry.custom, { keep: true });
+    assert.equal(store.credential_pool!['openai-codex']!.length, 2);
+  });
+
+  test('appends when nothing matches, creating the pool and the list, with a fresh unique id when none is given', () => {
+    const store: AuthStore = { other: 1 };
+    const first = upsertPoolEntry(store, 'openai-codex', { id: '', label: 'x', created_at: 't' }, () => false);
+    assert.equal(first.created, true);
+    assert.match(first.entry.id, /^[0-9a-f]{6}$/);
+    const second = upsertPoolEntry(store, 'openai-codex', { id: 'given' }, () => false);
+    assert.equal(second.entry.id, 'given');
+    assert.deepEqual(store.credential_pool!['openai-codex']!.map((e) => e.id), [first.entry.id, 'given']);
+    assert.equal(store.other, 1);
+  });
+
+  test('refuses to overwrite a pool or list that is not what Hermes writes', () => {
+    assert.throws(() => upsertPoolEntry({ credential_pool: [] as never }, 'x', { id: 'a' }, () => false), /not an object/);
+    assert.throws(() => upsertPoolEntry({ credential_pool: { x: {} as never } }, 'x', { id: 'a' }, () => false), /not a list/);
+  });
+});
+
+describe('removePoolEntry', () => {
+  test('removes by id and reports whether it did', () => {
+    const store = sampleStore();
+    assert.equal(removePoolEntry(store, 'openai-codex', 'a1b2c3'), true);
+    assert.deepEqual(store.credential_pool!['openai-codex']!.map((e) => e.id), ['d4e5f6']);
+    assert.equal(removePoolEntry(store, 'openai-codex', 'a1b2c3'), false);
+    assert.equal(removePoolEntry(store, 'nous', 'x'), false);
+    assert.equal(removePoolEntry({}, 'nous', 'x'), false);
+  });
+});
+
+describe('newEntryId', () => {
+  test('is 6 hex characters (3 random bytes), and varies', () => {
+    const ids = new Set(Array.from({ length: 50 }, () => newEntryId()));
+    for (const id of ids) assert.match(id, /^[0-9a-f]{6}$/);
+    assert.ok(ids.size > 45);
+  });
+});
