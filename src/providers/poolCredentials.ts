@@ -3,8 +3,21 @@ import { listPoolEntries, readAuthStore, updateAuthStore, upsertPoolEntry, type 
 import type { AccountSummary, AccountView, ProviderContext } from './types.js';
 
 /**
+ * Hermes Agent's per-entry health fields. A fresh sign-in clears them: an entry marked `dead` or
+ * `exhausted` stays benched until a new login rewrites its tokens (as Hermes Agent's own login does).
+ */
+export const ENTRY_STATUS_RESET = {
+  last_status: null,
+  last_status_at: null,
+  last_error_code: null,
+  last_error_reason: null,
+  last_error_message: null,
+  last_error_reset_at: null,
+} as const;
+
+/**
  * Writes one pool entry for `providerId` under the store lock: `find` picks the entry of the same account
- * (updated in place, keeping its priority), else `build` makes a new one with priority 0.
+ * (updated in place, keeping its priority, its health fields reset), else `build` makes a new one with priority 0.
  */
 export function savePoolAccount(
   ctx: ProviderContext,
@@ -19,7 +32,8 @@ export function savePoolAccount(
     const list = store.credential_pool?.[providerId];
     const target = find(Array.isArray(list) ? list : []);
     const priority = typeof target?.priority === 'number' ? target.priority : 0;
-    upsertPoolEntry(store, providerId, build(nowIso, priority), (e) => e === target);
+    const entry = build(nowIso, priority);
+    upsertPoolEntry(store, providerId, target ? { ...entry, ...ENTRY_STATUS_RESET } : entry, (e) => e === target);
     return account;
   }, { logger: ctx.logger, clock: ctx.clock });
 }
