@@ -7,7 +7,7 @@ import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../provi
 import type { Provider, ProviderContext } from '../providers/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { safeMessage } from '../util/secrets.js';
+import { describeFailure, safeMessage } from '../util/secrets.js';
 import { END_STATUSES, statusPayload, type Flow, type FlowStatus, type StatusPayload } from './flow.js';
 import { pollUntilDone, type PollObserver } from './poller.js';
 
@@ -21,6 +21,14 @@ export const DEFAULT_MAX_PENDING = 1000;
 /** Start refused because too many flows are pending (HTTP 429). */
 export class FlowLimitError extends Error {
   override name = 'FlowLimitError';
+}
+
+/** The server is shutting down and takes no new sign-ins (HTTP 503). */
+export class ServerClosingError extends Error {
+  override name = 'ServerClosingError';
+  constructor() {
+    super('The server is shutting down; try again in a moment.');
+  }
 }
 
 /** The provider could not give us a code (HTTP 502); `message` is safe to show. */
@@ -61,6 +69,16 @@ export class FlowEngine {
     this.#observer = options.pollObserver ?? {};
   }
 
+  /** True once close() was called: no new sign-ins are taken. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The flow pending for this provider and home (past its first provider answer), if any. */
+  pendingFor(providerId: string, home: string): Flow | undefined {
+    return this.#pendingByKey.get(flowKey(providerId, home));
+  }
+
   /** Number of flows not yet ended (including ones waiting for the provider's first answer). */
   get pendingCount(): number {
     return this.#pendingCount;
@@ -71,8 +89,8 @@ export class FlowEngine {
    * (also while it still waits for the provider's first answer). Throws FlowLimitError or FlowStartError.
    */
   async start(provider: Provider, home: string, profile: string): Promise<Flow> {
-    if (this.#closed) throw new FlowStartError('The server is shutting down; try again in a moment.');
-    const key = `${provider.id}\u0000${home}`;
+    if (this.#closed) throw new ServerClosingError();
+    const key = flowKey(provider.id, home);
     const pending = this.#pendingByKey.get(key);
     if (pending) return pending;
     const starting = this.#starting.get(key);
@@ -119,11 +137,11 @@ export class FlowEngine {
     } catch (error) {
       this.#startControllers.delete(controller);
       this.#pendingCount -= 1;
-      if (controller.signal.aborted) throw new FlowStartError('The server is shutting down; try again in a moment.');
+      if (controller.signal.aborted) throw new ServerClosingError();
       const message = providerFailureMessage(error) ?? `${provider.label} could not start a sign-in; see the server log.`;
       logger.warn({ provider: provider.id, flowError: message }, 'sign-in start failed');
       if (!(error instanceof ProviderError || error instanceof TransientProviderError)) {
-        logger.error({ provider: provider.id, err: errorForLog(error) }, 'unexpected error starting a sign-in');
+        logger.error({ provider: provider.id, failure: describeFailure(error) }, 'unexpected error starting a sign-in');
       }
       throw new FlowStartError(message);
     }
@@ -158,7 +176,7 @@ export class FlowEngine {
       try {
         flow.account = await flow.provider.save(this.#ctx, flow.home, credentials);
       } catch (error) {
-        logger.error({ provider: flow.provider.id, flow: flow.id, err: errorForLog(error) }, 'saving credentials failed');
+        logger.error({ provider: flow.provider.id, flow: flow.id, failure: describeFailure(error) }, 'saving credentials failed');
         return this.#end(flow, 'error', safeMessage(`Signed in, but the credentials could not be saved: ${(error as Error).message}`));
       }
       logger.info({ provider: flow.provider.id, flow: flow.id }, 'sign-in succeeded');
@@ -170,7 +188,7 @@ export class FlowEngine {
         logger.warn({ provider: flow.provider.id, flow: flow.id, flowError: message }, 'sign-in failed');
         return this.#end(flow, 'error', message);
       }
-      logger.error({ provider: flow.provider.id, flow: flow.id, err: errorForLog(error) }, 'unexpected sign-in failure');
+      logger.error({ provider: flow.provider.id, flow: flow.id, failure: describeFailure(error) }, 'unexpected sign-in failure');
       this.#end(flow, 'error', `The sign-in failed unexpectedly; see the server log and try again.`);
     }
   }
@@ -264,6 +282,11 @@ export class FlowEngine {
   }
 }
 
+/** The single-flight key of a provider and home. */
+function flowKey(providerId: string, home: string): string {
+  return `${providerId}\u0000${home}`;
+}
+
 /** The message a person sees for a provider failure (transient ones get advice), or undefined for a bug. */
 function providerFailureMessage(error: unknown): string | undefined {
   if (error instanceof ProviderError) return safeMessage(error.message);
@@ -271,8 +294,3 @@ function providerFailureMessage(error: unknown): string | undefined {
   return undefined;
 }
 
-/** An error reduced to what is safe to log: its class and a scrubbed message. */
-function errorForLog(error: unknown): { type: string; message: string } {
-  const e = error as Error;
-  return { type: e?.name ?? typeof error, message: safeMessage(e?.message ?? String(error), 500) };
-}

@@ -346,7 +346,7 @@ export function findCodexEntry(entries: readonly PoolEntry[], identity: Identity
   return same ?? objects.find((e) => isDeviceCodeEntry(e) && !known(entryIdentity(e)));
 }
 
-/** Builds the credential_pool entry of CONTRACT §4 (plus the non-secret account_id, email and plan). */
+/** Builds the credential_pool entry of CONTRACT §4 (plus the non-secret account_id, sub, email and plan). */
 export function codexPoolEntry(tokens: CodexTokens, account: AccountSummary, nowIso: string, priority = 0): PoolEntry {
   return {
     id: newEntryId(),
@@ -361,6 +361,7 @@ export function codexPoolEntry(tokens: CodexTokens, account: AccountSummary, now
     last_refresh: nowIso,
     updated_at: nowIso,
     ...(tokens.accountId && { account_id: tokens.accountId }),
+    ...(tokens.sub && { sub: tokens.sub }),
     ...(account.email && { email: account.email }),
     ...(account.plan && { plan: account.plan }),
   };

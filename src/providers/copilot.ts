@@ -30,7 +30,7 @@ const client: DeviceGrantClient = {
     device_flow_disabled:
       'Device flow is disabled for this GitHub OAuth app. The app owner must enable "Device Flow" in its settings; on GitHub Enterprise, ask your administrator.',
     incorrect_device_code: 'GitHub did not recognise this sign-in code. Start the sign-in again.',
-    incorrect_client_credentials: `GitHub does not know the client id ${COPILOT_CLIENT_ID}. If ${ISSUER_ENV} is set, check that it points at your GitHub host.`,
+    incorrect_client_credentials: `GitHub does not know Hermes' client id. If ${ISSUER_ENV} is set, check that it points at your GitHub host.`,
     unsupported_grant_type: `GitHub does not support device sign-in at this address. If ${ISSUER_ENV} is set, check that it points at your GitHub host.`,
   },
 };

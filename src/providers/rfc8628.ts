@@ -165,8 +165,8 @@ const TRANSIENT_CODES = new Set(['temporarily_unavailable', 'server_error']);
 /** What to tell a person for the standard error codes (RFC 6749 §5.2, RFC 8628 §3.5). */
 const STANDARD_MESSAGES: Readonly<Record<string, (c: DeviceGrantClient) => string>> = {
   invalid_grant: (c) => `${c.name} no longer accepts this sign-in code (it was already used, or revoked). Start the sign-in again.`,
-  invalid_client: (c) => `${c.name} does not know the client id ${c.clientId}. If ${c.issuerEnv} is set, check that it points at the right server.`,
-  unauthorized_client: (c) => `${c.name} does not allow device sign-in for the client id ${c.clientId}. If ${c.issuerEnv} is set, check it; otherwise report this.`,
+  invalid_client: (c) => `${c.name} does not know Hermes' client id. If ${c.issuerEnv} is set, check that it points at the right server.`,
+  unauthorized_client: (c) => `${c.name} does not allow device sign-in for Hermes' client id. If ${c.issuerEnv} is set, check it; otherwise report this.`,
   unsupported_grant_type: (c) => `${c.name} does not support device sign-in at this address. If ${c.issuerEnv} is set, check that it points at the right server.`,
   invalid_scope: (c) => `${c.name} refused the requested permissions (${c.scope}). Check that your account can use them, then try again.`,
   invalid_request: (c) => `${c.name} refused the sign-in request as malformed. Start the sign-in again; if it keeps happening, report it.`,
@@ -176,9 +176,10 @@ const STANDARD_MESSAGES: Readonly<Record<string, (c: DeviceGrantClient) => strin
 
 /** A fatal error with a message we wrote for this code. */
 function errorForCode(client: DeviceGrantClient, code: string): ProviderError {
+  // own keys only: a provider-chosen code such as "__proto__" or "constructor" must not reach Object.prototype
   const message =
-    client.errorMessages?.[code] ??
-    STANDARD_MESSAGES[code]?.(client) ??
+    (client.errorMessages && Object.hasOwn(client.errorMessages, code) ? client.errorMessages[code] : undefined) ??
+    (Object.hasOwn(STANDARD_MESSAGES, code) ? STANDARD_MESSAGES[code]!(client) : undefined) ??
     `${client.name} refused the sign-in (${code}). Start the sign-in again; if it keeps failing, check ${client.issuerEnv} if you set it.`;
   return new ProviderError(message, code);
 }

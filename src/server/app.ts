@@ -3,7 +3,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import { FlowEngine } from '../flows/engine.js';
 import { allProviders } from '../providers/index.js';
 import type { AnyProvider } from '../providers/types.js';
-import type { HomeOptions } from '../store/index.js';
+import { StoreLockTimeoutError, StoreReadError, StoreShapeError, type HomeOptions } from '../store/index.js';
+import { describeFailure, safeMessage } from '../util/secrets.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { PollObserver } from '../flows/poller.js';
@@ -51,7 +52,7 @@ export function buildApp(options: AppOptions): OnboardApp {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
-    return503OnClosing: true,
+    return503OnClosing: false,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 200 },
     // Errors raised before any hook runs (a bad %-encoding in the path): same headers and body shape.
@@ -69,7 +70,11 @@ export function buildApp(options: AppOptions): OnboardApp {
     if (!hosts.has(hostOf(host))) {
       throw new HttpError(403, 'This server does not answer to that Host name. Open it as http://127.0.0.1 or http://localhost, or start it with --allowed-host <name>.');
     }
-    if (!req.url.startsWith('/api/')) return;
+    // Decide by the route the router matched (after %-decoding, and for absolute-form request lines),
+    // never by the raw URL: only the page's own files are open to everyone; the API and unknown paths are gated.
+    const route = req.routeOptions.url;
+    if (route !== undefined && !route.startsWith('/api/')) return;
+    if (engine.closed) throw new HttpError(503, 'The server is shutting down; try again in a moment.', { 'retry-after': '5' });
     const refusal = gateRefusal({
       remoteAddress: req.socket.remoteAddress,
       authorization: req.headers.authorization,
@@ -94,8 +99,11 @@ export function buildApp(options: AppOptions): OnboardApp {
       return reply.code(status).send(errorBody(error.message));
     }
     if (status >= 500) {
-      logger.error({ err: { type: error.name, code: (error as FastifyError).code }, url: req.routeOptions?.url }, 'request failed');
-      return reply.code(500).send(errorBody('The server hit an unexpected error; see its log.'));
+      logger.error({ failure: describeFailure(error), route: req.routeOptions?.url }, 'request failed');
+      const message = error instanceof StoreReadError || error instanceof StoreLockTimeoutError || error instanceof StoreShapeError
+        ? safeMessage(error.message)
+        : 'The server hit an unexpected error; see its log.';
+      return reply.code(500).send(errorBody(message));
     }
     return reply.code(status).send(errorBody(clientErrorMessage(error as FastifyError)));
   });

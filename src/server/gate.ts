@@ -15,7 +15,6 @@ privateNets.addSubnet('10.0.0.0', 8, 'ipv4');
 privateNets.addSubnet('172.16.0.0', 12, 'ipv4');
 privateNets.addSubnet('192.168.0.0', 16, 'ipv4');
 privateNets.addSubnet('169.254.0.0', 16, 'ipv4');
-privateNets.addSubnet('100.64.0.0', 10, 'ipv4');
 privateNets.addSubnet('fc00::', 7, 'ipv6');
 privateNets.addSubnet('fe80::', 10, 'ipv6');
 
@@ -32,7 +31,7 @@ export function isLoopbackAddress(address: string): boolean {
   return loopback.check(a.address, a.family);
 }
 
-/** True for loopback and private-network (RFC 1918, link-local, CGNAT, ULA) addresses. */
+/** True for loopback and private-network (RFC 1918, link-local, ULA) addresses. */
 export function isLocalNetworkAddress(address: string): boolean {
   const a = plainAddress(address);
   return loopback.check(a.address, a.family) || privateNets.check(a.address, a.family);
@@ -49,7 +48,11 @@ export function tokenMatches(header: string | undefined, token: string): boolean
 /** Splits a Host header into its host name (lower case, IPv6 without brackets kept bracketed). */
 export function hostOf(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  if (h.startsWith('[')) {
+    // "[v6]" or "[v6]:port"; anything else after "]" is not a host we answer to
+    const match = /^(\[[0-9a-f:.]+\])(:\d*)?$/.exec(h);
+    return match ? match[1]! : '';
+  }
   return h.replace(/:\d*$/, '');
 }
 

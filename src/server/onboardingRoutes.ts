@@ -1,11 +1,11 @@
 /** The onboarding API of CONTRACT §3: start, poll, cancel, events, providers, profiles. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { FlowLimitError, FlowStartError, type FlowEngine } from '../flows/engine.js';
+import { FlowLimitError, FlowStartError, ServerClosingError, type FlowEngine } from '../flows/engine.js';
 import { END_STATUSES, startPayload, statusPayload } from '../flows/flow.js';
 import { findProvider, supportedIds } from '../providers/index.js';
 import type { AccountView, AnyProvider } from '../providers/types.js';
-import { hermesRootOf, listProfiles, ProfileError, resolveActiveHome, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
+import { hermesRootOf, listProfiles, ProfileError, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { HttpError } from './httpErrors.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
@@ -22,6 +22,8 @@ export interface OnboardingDeps {
 
 /** Seconds a client is told to wait when too many flows are pending. */
 const PENDING_RETRY_AFTER_SECONDS = 30;
+/** The 404 answer for a flow id we do not know. */
+const NO_SUCH_FLOW = 'No such sign-in: it finished more than five minutes ago or never existed. Start a new one.';
 /** Seconds between SSE keep-alive comments. */
 const SSE_KEEPALIVE_MS = 15_000;
 
@@ -54,7 +56,7 @@ function accountViewPayload(a: AccountView): AccountView {
 export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingDeps): void {
   const { engine, providers, homeOptions, limiter } = deps;
 
-  app.post('/api/onboarding/oauth/start', async (req, reply) => {
+  app.post('/api/onboarding/oauth/start', async (req) => {
     const body = parse(startBody, req.body, 'request body');
     const provider = findProvider(body.provider, providers);
     const supported = supportedIds(providers).join(', ');
@@ -65,15 +67,18 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
       throw new HttpError(400, `${provider.label} cannot be signed in to from the browser yet; use \`hermes login\` in a terminal. Providers that can sign in here: ${supported}.`);
     }
     const target = resolveHome(body.profile, homeOptions);
+    // single flight comes before the rate limit: a reload that rejoins its pending flow is not a new start
+    const pending = engine.pendingFor(provider.id, target.home);
+    if (pending) return startPayload(pending);
     const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
     if (wait > 0) {
       throw new HttpError(429, `Too many sign-ins started from this address; try again in ${wait} s.`, { 'retry-after': String(wait) });
     }
     try {
       const flow = await engine.start(provider, target.home, target.profile);
-      reply.code(200);
       return flow.status === 'pending' ? startPayload(flow) : statusPayload(flow);
     } catch (error) {
+      if (error instanceof ServerClosingError) throw new HttpError(503, error.message, { 'retry-after': '5' });
       if (error instanceof FlowLimitError) {
         throw new HttpError(429, error.message, { 'retry-after': String(PENDING_RETRY_AFTER_SECONDS) });
       }
@@ -85,7 +90,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
   app.get('/api/onboarding/oauth/poll', async (req) => {
     const { flow_id } = parse(flowQuery, req.query, 'query');
     const flow = engine.get(flow_id);
-    if (!flow) throw new HttpError(404, 'No such sign-in: it finished more than five minutes ago or never existed. Start a new one.');
+    if (!flow) throw new HttpError(404, NO_SUCH_FLOW);
     return statusPayload(flow);
   });
 
@@ -99,7 +104,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
   app.get('/api/onboarding/oauth/events', async (req, reply) => {
     const { flow_id } = parse(flowQuery, req.query, 'query');
     const flow = engine.get(flow_id);
-    if (!flow) throw new HttpError(404, 'No such sign-in: it finished more than five minutes ago or never existed. Start a new one.');
+    if (!flow) throw new HttpError(404, NO_SUCH_FLOW);
     streamStatus(req, reply, engine, flow_id);
   });
 
@@ -116,7 +121,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
   });
 
   app.get('/api/onboarding/profiles', async () => {
-    const active: HomeResolution = resolveActiveHome(homeOptions);
+    const active = resolveHome(undefined, homeOptions);
     return { ok: true, active: active.profile, profiles: listProfiles(hermesRootOf(active.home, homeOptions.userHome)) };
   });
 }

@@ -32,7 +32,7 @@ export function tempPathFor(file: string): string {
  * fchmod to beat the umask), written, fsynced, renamed over `file`, then the folder fsynced.
  * Readers see the old or the new content, never a mix; the final file is 0600 whatever the old mode.
  */
-export async function writeFileAtomic(file: string, data: string, owner?: FileOwner): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, owner?: FileOwner): Promise<void> {
   const tmp = tempPathFor(file);
   try {
     await writeNewPrivateFile(tmp, data, owner);

@@ -12,6 +12,7 @@ import { safeMessage } from '../util/secrets.js';
 import type { Clock } from '../util/clock.js';
 import { isErrno, removeStaleTemps, writeFileAtomic, writeNewPrivateFile, type FileOwner } from './atomicWrite.js';
 import { acquireFlock } from './lock.js';
+import { ownerToKeep, serializeByPath } from './serialize.js';
 import type { PoolEntry } from './pool.js';
 
 export { StoreLockTimeoutError } from './lock.js';
@@ -77,8 +78,6 @@ export async function readAuthStore(home: string, opts: { logger?: Logger } = {}
   return (await loadStore(path.resolve(home), opts.logger ?? programLogger())).store;
 }
 
-const queues = new Map<string, Promise<unknown>>();
-
 /**
  * The only way to change auth.json: queued behind earlier updates of the same home in this process,
  * then under an exclusive flock on auth.lock, re-reads the file, applies `fn` (which edits the store in
@@ -91,16 +90,7 @@ export function updateAuthStore<T>(
   opts: UpdateOptions = {},
 ): Promise<T> {
   const dir = path.resolve(home);
-  const run = (queues.get(dir) ?? Promise.resolve()).then(() => runUpdate(dir, fn, opts));
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(dir, tail);
-  void tail.then(() => {
-    if (queues.get(dir) === tail) queues.delete(dir);
-  });
-  return run;
+  return serializeByPath(dir, () => runUpdate(dir, fn, opts));
 }
 
 /** One locked read-modify-write of `<dir>/auth.json`. */
@@ -130,16 +120,6 @@ async function runUpdate<T>(dir: string, fn: (store: AuthStore) => T | Promise<T
   }
   emitChanges(dir, changed, logger);
   return result;
-}
-
-/**
- * When running as root, the owner files written in `pathOwned`'s place must keep, so that root editing a
- * user's Hermes home never leaves files that user cannot open; undefined otherwise.
- */
-async function ownerToKeep(pathOwned: string | Stats): Promise<FileOwner | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const st = typeof pathOwned === 'string' ? await fsp.stat(pathOwned) : pathOwned;
-  return { uid: st.uid, gid: st.gid };
 }
 
 /** Reads and parses `<dir>/auth.json`, with the owner a rewrite must keep (see ownerToKeep). */

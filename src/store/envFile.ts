@@ -5,8 +5,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir, isErrno, removeStaleTemps, tempPathFor, writeNewPrivateFile, type FileOwner } from './atomicWrite.js';
+import { isErrno, removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { acquireFlock } from './lock.js';
+import { ownerToKeep, serializeByPath } from './serialize.js';
 
 /** How long a write waits for `auth.lock` (held by Hermes Agent or another writer). */
 export const ENV_LOCK_TIMEOUT_MS = 15_000;
@@ -110,31 +111,6 @@ async function writeTarget(file: string): Promise<string> {
   }
 }
 
-/** The owner to keep when root rewrites a file another user owns (root would otherwise take it over). */
-async function ownerToKeep(file: string): Promise<FileOwner | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const st = await fsp.stat(file);
-    return { uid: st.uid, gid: st.gid };
-  } catch {
-    return undefined;
-  }
-}
-
-const queues = new Map<string, Promise<unknown>>();
-
-/** Runs `task` after every earlier task for the same key, in this process. */
-function enqueue<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const run = previous.then(task, task);
-  const tail = run.catch(() => undefined);
-  queues.set(key, tail);
-  void tail.then(() => {
-    if (queues.get(key) === tail) queues.delete(key);
-  });
-  return run;
-}
-
 /**
  * Sets `key=value` in the .env file at `file` (created when missing, with its folder). Serialised in the
  * process per file and across processes by the flock on `auth.lock` in the same folder; written atomically
@@ -146,21 +122,12 @@ export async function setEnvValue(file: string, key: string, value: string, lock
   const home = path.dirname(path.resolve(file));
   await fsp.mkdir(home, { recursive: true, mode: 0o700 });
   const target = await writeTarget(file);
-  await enqueue(target, async () => {
+  await serializeByPath(target, async () => {
     const lock = await acquireFlock(path.join(home, 'auth.lock'), { timeoutMs: lockTimeoutMs });
     try {
-      const dir = path.dirname(target);
-      await removeStaleTemps(dir, path.basename(target));
+      await removeStaleTemps(path.dirname(target), path.basename(target));
       const next = setEnvLine(await readBytes(target), key, value);
-      const tmp = tempPathFor(target);
-      try {
-        await writeNewPrivateFile(tmp, Buffer.from(next, 'latin1'), await ownerToKeep(target));
-        await fsp.rename(tmp, target);
-      } catch (error) {
-        await fsp.rm(tmp, { force: true }).catch(() => undefined);
-        throw error;
-      }
-      await fsyncDir(dir);
+      await writeFileAtomic(target, Buffer.from(next, 'latin1'), await ownerToKeep(target));
     } finally {
       await lock.release();
     }

@@ -34,9 +34,32 @@ export interface PoolEntrySummary {
 const PROVIDER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SUMMARY_TEXT_FIELDS = ['source', 'auth_type', 'email', 'plan', 'last_status'] as const;
 
-/** A provider's entries as summaries (entries without a string id are skipped), in file order. */
+/** auth.json holds something other than what Hermes Agent writes at `key`; nothing was written. */
+export class StoreShapeError extends Error {
+  override name = 'StoreShapeError';
+  /** The malformed key, such as `credential_pool.openai-codex`. */
+  readonly key: string;
+  constructor(key: string, expected: 'an object' | 'a list') {
+    super(
+      `auth.json: "${key}" is not ${expected}, so auth.json was left unchanged. ` +
+        `Fix or remove "${key}" in auth.json (or move the file away), then try again.`,
+    );
+    this.key = key;
+  }
+}
+
+/**
+ * A provider's entries as summaries (entries without a string id are skipped), in file order. A pool
+ * that is not what Hermes Agent writes (a non-object section, a non-list provider pool) lists as empty.
+ */
 export function listPoolEntries(store: AuthStore, provider: string): PoolEntrySummary[] {
-  return (poolOf(store, provider, false) ?? []).filter(isEntry).map(summarize);
+  let list: PoolEntry[] | undefined;
+  try {
+    list = poolOf(store, provider, false);
+  } catch (err) {
+    if (!(err instanceof StoreShapeError)) throw err;
+  }
+  return (list ?? []).filter(isEntry).map(summarize);
 }
 
 /**
@@ -78,17 +101,17 @@ export function newEntryId(): string {
   return randomBytes(3).toString('hex');
 }
 
-/** The provider's entry list; created (with its section) when `create`; throws when the file holds something else there. */
+/** The provider's entry list; created (with its section) when `create`; StoreShapeError when the file holds something else there. */
 function poolOf(store: AuthStore, provider: string, create: boolean): PoolEntry[] | undefined {
   if (!PROVIDER_ID_RE.test(provider)) throw new TypeError(`"${provider.slice(0, 70)}" is not a valid provider id.`);
   let pool: unknown = store.credential_pool;
   if (pool === undefined && create) pool = store.credential_pool = {};
   if (pool === undefined) return undefined;
-  if (!isRecord(pool)) throw new TypeError('auth.json: "credential_pool" is not an object; fix or move the file.');
+  if (!isRecord(pool)) throw new StoreShapeError('credential_pool', 'an object');
   let list: unknown = Object.hasOwn(pool, provider) ? pool[provider] : undefined;
   if (list === undefined && create) list = pool[provider] = [];
   if (list === undefined) return undefined;
-  if (!Array.isArray(list)) throw new TypeError(`auth.json: "credential_pool.${provider}" is not a list; fix or move the file.`);
+  if (!Array.isArray(list)) throw new StoreShapeError(`credential_pool.${provider}`, 'a list');
   return list as PoolEntry[];
 }
 

@@ -39,8 +39,9 @@ export function redactPaths(): string[] {
 }
 
 const JWT_LIKE = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-// 32+ characters of token alphabet; '/' is left out so URL paths in our own messages survive.
-const LONG_OPAQUE = /[A-Za-z0-9_\-+=.]{32,}/g;
+// 32+ characters of token alphabet; '/' is left out so URL paths in our own messages survive, and our
+// own setting names (HERMES_ONBOARD_OPENAI_CODEX_ISSUER…) are not tokens.
+const LONG_OPAQUE = /(?<![A-Za-z0-9_\-+=.])(?!HERMES_ONBOARD_[A-Z_]+\b)[A-Za-z0-9_\-+=.]{32,}/g;
 const KEY_VALUE = new RegExp(`(?<![A-Za-z0-9_])(${SECRET_FIELDS.join('|')})(["']?\\s*[:=]\\s*["']?)[^"'&\\s,})]+`, 'gi');
 const BEARER = /\bBearer\s+[^\s"']+/gi;
 
@@ -51,6 +52,17 @@ export function scrubText(text: string): string {
     .replace(KEY_VALUE, '$1$2[redacted]')
     .replace(JWT_LIKE, '[redacted]')
     .replace(LONG_OPAQUE, '[redacted]');
+}
+
+/** An error reduced to what is safe to log: its class, errno code and a scrubbed message. */
+export function describeFailure(error: unknown): { type: string; errno?: string; message: string } {
+  const e = error as NodeJS.ErrnoException | undefined;
+  const out: { type: string; errno?: string; message: string } = {
+    type: e?.name ?? typeof error,
+    message: safeMessage(e?.message ?? String(error), 500),
+  };
+  if (typeof e?.code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(e.code)) out.errno = e.code;
+  return out;
 }
 
 /** A message fit to show a person: scrubbed of secrets, one line, at most `max` characters. */

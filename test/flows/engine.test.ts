@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlowEngine, FlowLimitError, FlowStartError, ENDED_FLOW_TTL_MS } from '../../src/flows/engine.js';
+import { FlowEngine, FlowLimitError, FlowStartError, ENDED_FLOW_TTL_MS, ServerClosingError } from '../../src/flows/engine.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { deferred, scriptedProvider, type ScriptStep } from './scriptedProvider.js';
@@ -172,5 +172,5 @@ test('subscribers hear every change and close() cancels pending flows', async ()
   engine.subscribe(flow.id, (p) => heard.push(p.status));
   await engine.close();
   assert.deepEqual(heard, ['cancelled']);
-  await assert.rejects(engine.start(provider, '/h2', 'x'), FlowStartError);
+  await assert.rejects(engine.start(provider, '/h2', 'x'), ServerClosingError);
 });

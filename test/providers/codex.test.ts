@@ -496,6 +496,7 @@ describe('codex save and accounts', { timeout: 20_000 }, () => {
       last_refresh: now,
       updated_at: now,
       account_id: tokens.accountId,
+      sub: tokens.sub,
       email: 'ada@example.com',
       plan: 'pro',
     });

@@ -188,9 +188,17 @@ describe('nous (Nous Portal device login)', () => {
       error instanceof ProviderError && /device_code/.test(error.message));
   });
 
-  it('names the client when the portal does not know it', async () => {
+  it('says the portal does not know our client, and names the setting to check', async () => {
     fake.inject('device', { status: 401, body: { error: 'invalid_client' } });
     await assert.rejects(nousProvider.begin(ctx, bounds()), (error: unknown) =>
-      error instanceof ProviderError && /client id hermes-cli/.test(error.message) && /HERMES_ONBOARD_NOUS_ISSUER/.test(error.message));
+      error instanceof ProviderError && /does not know Hermes' client id/.test(error.message) && /HERMES_ONBOARD_NOUS_ISSUER/.test(error.message));
+  });
+
+  it('never looks a provider-chosen error code up on Object.prototype', async () => {
+    for (const code of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      fake.inject('device', { status: 400, body: { error: code } });
+      await assert.rejects(nousProvider.begin(ctx, bounds()), (error: unknown) =>
+        error instanceof ProviderError && error.message === `Nous Portal refused the sign-in (${code}). Start the sign-in again; if it keeps failing, check HERMES_ONBOARD_NOUS_ISSUER if you set it.`);
+    }
   });
 });

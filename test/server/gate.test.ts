@@ -106,3 +106,41 @@ test('a POST that is not application/json answers 415', async (t) => {
     200,
   );
 });
+
+/** Sends one raw HTTP/1.1 request line (as a hostile client could) and returns the status code. */
+async function rawStatus(base: string, requestLine: string): Promise<number> {
+  const { port } = new URL(base);
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(`${requestLine}\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    });
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
+}
+
+test('the gate cannot be skipped by spelling /api/ differently (%-encoding, absolute-form request lines)', async (t) => {
+  const h = await useHarness(t, { configEnv: { HERMES_ONBOARD_TOKEN: TOKEN } });
+  for (const url of ['/%61pi/onboarding/profiles', '/%61%70%69/health', '/api/%6Fnboarding/providers']) {
+    assertRefused(await h.request({ url }), 403, /HERMES_ONBOARD_TOKEN/);
+  }
+  assertRefused(await h.request({ method: 'POST', url: '/%61pi/onboarding/oauth/start', json: { provider: 'openai-codex' } }), 403);
+  const base = await h.listen();
+  assert.equal(await rawStatus(base, 'GET http://localhost/api/onboarding/profiles HTTP/1.1'), 403);
+  assert.equal(await rawStatus(base, 'GET /%61pi/onboarding/providers HTTP/1.1'), 403);
+  assert.equal(await rawStatus(base, 'GET /api/health HTTP/1.1'), 403);
+  assert.equal(await rawStatus(base, 'GET / HTTP/1.1'), 200, 'the page itself stays open');
+  assertNoFlow(h);
+});
+
+test('carrier-grade NAT (100.64.0.0/10) is not a private network, and odd Host spellings are refused', async (t) => {
+  const h = await useHarness(t);
+  assertRefused(await h.request({ url: '/api/health', remoteAddress: '100.64.1.2' }), 403, /HERMES_ONBOARD_TOKEN/);
+  for (const host of ['[::1]evil.example', '[::1]evil.example:8788', 'localhost.evil.example', '127.0.0.1.nip.io']) {
+    assertRefused(await h.request({ url: '/api/health', headers: { host } }), 403, /Host/);
+  }
+  assert.equal((await h.request({ url: '/api/health', headers: { host: '[::1]:8788' } })).status, 200);
+});

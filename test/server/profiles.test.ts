@@ -83,3 +83,40 @@ test('providers with a bad or missing profile answers 400', async (t) => {
     assert.match(res.body.error, /profile/i);
   }
 });
+
+test('an active_profile naming a missing profile is a clear 400 everywhere, not a 500', async (t) => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { buildApp } = await import('../../src/server/app.js');
+  const { loadConfig } = await import('../../src/server/config.js');
+  const userHome = await mkdtemp(path.join(tmpdir(), 'onboard-user-'));
+  t.after(() => rm(userHome, { recursive: true, force: true }));
+  await mkdir(path.join(userHome, '.hermes', 'profiles', 'work'), { recursive: true });
+  await writeFile(path.join(userHome, '.hermes', 'active_profile'), 'gone\n');
+  const { app } = buildApp({ config: loadConfig({}), env: {}, userHome });
+  t.after(() => app.close());
+  for (const url of ['/api/onboarding/profiles', '/api/onboarding/providers']) {
+    const res = await app.inject({ url, headers: { host: '127.0.0.1:8788' } });
+    assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
+    assert.match(JSON.parse(res.body).error, /gone/);
+  }
+  await writeFile(path.join(userHome, '.hermes', 'active_profile'), 'work\n');
+  const res = await app.inject({ url: '/api/onboarding/profiles', headers: { host: '127.0.0.1:8788' } });
+  assert.deepEqual(JSON.parse(res.body), { ok: true, active: 'work', profiles: ['default', 'work'] });
+});
+
+test('a malformed credential pool in auth.json lists as empty and a sign-in into it fails clearly, leaving the file as it was', async (t) => {
+  const h = await useHarness(t);
+  const malformed = { version: 1, credential_pool: { 'openai-codex': { not: 'a list' } } };
+  await h.writeAuth(malformed);
+  const before = await h.authBytes();
+  const list = await h.request({ url: '/api/onboarding/providers' });
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(codexItem(list).accounts, []);
+  const { flow_id, user_code } = await h.startFlow();
+  h.fake.approve(user_code);
+  await h.advancePoll();
+  const end = await h.waitForStatus(flow_id, 'error');
+  assert.match(end.error ?? '', /credential_pool\.openai-codex" is not a list/);
+  assert.deepEqual(await h.authBytes(), before, 'auth.json unchanged');
+});

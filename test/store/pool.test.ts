@@ -1,8 +1,32 @@
 /** Credential-pool helpers: allowlisted summaries, upsert by matcher, removal. */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { AuthStore } from '../../src/store/authStore.js';
-import { listPoolEntries, newEntryId, removePoolEntry, upsertPoolEntry } from '../../src/store/pool.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { AUTH_FILE, readAuthStore, updateAuthStore, type AuthStore } from '../../src/store/authStore.js';
+import { listPoolEntries, newEntryId, removePoolEntry, StoreShapeError, upsertPoolEntry } from '../../src/store/pool.js';
+import { tempDir } from './helpers.js';
+
+/** Stores whose pool is not what Hermes Agent writes, as parsed from auth.json, with the key at fault. */
+const MALFORMED: Array<{ json: string; key: string }> = [
+  { json: '{"credential_pool":{"openai-codex":{}}}', key: 'credential_pool.openai-codex' },
+  { json: '{"credential_pool":{"openai-codex":"oops"}}', key: 'credential_pool.openai-codex' },
+  { json: '{"credential_pool":{"openai-codex":null}}', key: 'credential_pool.openai-codex' },
+  { json: '{"credential_pool":[]}', key: 'credential_pool' },
+  { json: '{"credential_pool":"oops"}', key: 'credential_pool' },
+  { json: '{"credential_pool":null}', key: 'credential_pool' },
+];
+
+/** Matches a StoreShapeError naming `key` and saying nothing was written. */
+function shapeError(key: string): (err: unknown) => boolean {
+  return (err) =>
+    err instanceof StoreShapeError &&
+    err.name === 'StoreShapeError' &&
+    err.key === key &&
+    err.message.includes(`"${key}"`) &&
+    /left unchanged/.test(err.message);
+}
 
 /** A store with a realistic openai-codex pool. */
 function sampleStore(): AuthStore {
@@ -55,6 +79,14 @@ describe('listPoolEntries', () => {
     assert.deepEqual(listPoolEntries({ credential_pool: { x: ['junk', { label: 'no id' }, null] as never } }, 'x'), []);
   });
 
+  test('a malformed pool lists as empty instead of throwing; other providers still list', () => {
+    for (const { json } of MALFORMED) {
+      assert.deepEqual(listPoolEntries(JSON.parse(json) as AuthStore, 'openai-codex'), [], json);
+    }
+    const mixed = JSON.parse('{"credential_pool":{"openai-codex":{},"nous":[{"id":"n1","label":"ok"}]}}') as AuthStore;
+    assert.deepEqual(listPoolEntries(mixed, 'nous'), [{ id: 'n1', label: 'ok' }]);
+  });
+
   test('refuses provider ids that are not ids, and never reads inherited keys', () => {
     for (const bad of ['__proto__', '', 'a/b', 'x'.repeat(129)]) {
       assert.throws(() => listPoolEntries({ credential_pool: {} }, bad), TypeError);
@@ -100,9 +132,28 @@ describe('upsertPoolEntry', () => {
     assert.equal(store.other, 1);
   });
 
-  test('refuses to overwrite a pool or list that is not what Hermes writes', () => {
+  test('refuses to overwrite a pool or list that is not what Hermes writes: StoreShapeError, store untouched', () => {
+    for (const { json, key } of MALFORMED) {
+      const store = JSON.parse(json) as AuthStore;
+      assert.throws(() => upsertPoolEntry(store, 'openai-codex', { id: 'a', access_token: 'x' }, () => false), shapeError(key), json);
+      assert.deepEqual(store, JSON.parse(json), `${json} was not modified`);
+    }
     assert.throws(() => upsertPoolEntry({ credential_pool: [] as never }, 'x', { id: 'a' }, () => false), /not an object/);
     assert.throws(() => upsertPoolEntry({ credential_pool: { x: {} as never } }, 'x', { id: 'a' }, () => false), /not a list/);
+  });
+
+  test('on disk: a malformed auth.json reads and lists as empty, and an upsert leaves the file byte for byte', async (t) => {
+    const home = tempDir(t);
+    const file = path.join(home, AUTH_FILE);
+    const original = '{"credential_pool":{"openai-codex":{"keep":"my data"}},"other":1}\n';
+    writeFileSync(file, original, { mode: 0o600 });
+    const logger = silentLogger();
+    assert.deepEqual(listPoolEntries(await readAuthStore(home, { logger }), 'openai-codex'), []);
+    await assert.rejects(
+      updateAuthStore(home, (store) => upsertPoolEntry(store, 'openai-codex', { id: 'new' }, () => false), { logger }),
+      shapeError('credential_pool.openai-codex'),
+    );
+    assert.equal(readFileSync(file, 'utf8'), original);
   });
 });
 
@@ -114,6 +165,12 @@ describe('removePoolEntry', () => {
     assert.equal(removePoolEntry(store, 'openai-codex', 'a1b2c3'), false);
     assert.equal(removePoolEntry(store, 'nous', 'x'), false);
     assert.equal(removePoolEntry({}, 'nous', 'x'), false);
+  });
+
+  test('refuses to edit a malformed pool with StoreShapeError', () => {
+    for (const { json, key } of MALFORMED) {
+      assert.throws(() => removePoolEntry(JSON.parse(json) as AuthStore, 'openai-codex', 'a'), shapeError(key), json);
+    }
   });
 });
 
