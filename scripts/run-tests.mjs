@@ -22,8 +22,11 @@ if (files.length === 0) {
   console.error(`No test files found under ${relative(root, testDir)}${filter ? ` matching "${filter}"` : ''}; run "npm run build" first.`);
   process.exit(1);
 }
+// Tests only talk to 127.0.0.1: keep a proxy set in the environment away from them.
+const noProxy = [process.env.NO_PROXY ?? process.env.no_proxy, '127.0.0.1', 'localhost', '::1'].filter(Boolean).join(',');
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   cwd: root,
+  env: { ...process.env, NO_PROXY: noProxy, no_proxy: noProxy },
 });
 process.exit(result.status ?? 1);

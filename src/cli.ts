@@ -18,9 +18,10 @@ serve     Serves the onboarding page and API (default http://127.0.0.1:8788).
   --home          Hermes home to sign in (env HERMES_HOME, default ~/.hermes + active profile)
   --allowed-host  extra Host name to answer to, e.g. a LAN name (repeatable)
 
-Environment: HERMES_ONBOARD_TOKEN (require a bearer token; allows remote clients),
-HERMES_ONBOARD_OPEN=1, HERMES_ONBOARD_MAX_PENDING, HERMES_ONBOARD_START_RATE,
-HERMES_ONBOARD_<PROVIDER>_ISSUER, HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS.
+Environment: HERMES_HOME, HERMES_ONBOARD_TOKEN (require a bearer token; allows remote
+clients), HERMES_ONBOARD_OPEN=1, HERMES_ONBOARD_MAX_PENDING, HERMES_ONBOARD_START_RATE,
+HERMES_ONBOARD_ALLOWED_HOSTS, HERMES_ONBOARD_LOG_LEVEL, HERMES_ONBOARD_<PROVIDER>_ISSUER,
+HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README.
 `;
 
 /** Runs the command line; returns the exit code for errors found before serving. */

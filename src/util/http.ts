@@ -1,5 +1,5 @@
 /** Outbound HTTP to providers: proxy-aware, bounded in time and size, never following redirects. */
-import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { TransientProviderError, ProviderError } from '../providers/errors.js';
 import type { Clock } from './clock.js';
 
@@ -8,12 +8,16 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** Longest a single provider request may take, even when the flow has longer left. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-let sharedDispatcher: Dispatcher | undefined;
+let proxyDispatcher: Dispatcher | undefined;
+let directDispatcher: Dispatcher | undefined;
 
-/** The dispatcher every provider request uses: honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
-export function providerDispatcher(): Dispatcher {
-  sharedDispatcher ??= new EnvHttpProxyAgent();
-  return sharedDispatcher;
+/**
+ * The dispatcher for a provider URL: HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured, except that a
+ * loopback issuer (a local gateway or test server) is always reached directly, never through a proxy.
+ */
+export function providerDispatcher(url: string): Dispatcher {
+  if (isLoopbackHost(new URL(url).hostname)) return (directDispatcher ??= new Agent());
+  return (proxyDispatcher ??= new EnvHttpProxyAgent());
 }
 
 /** What a provider answered, read in full (up to MAX_RESPONSE_BYTES). */
@@ -107,7 +111,7 @@ export async function providerRequest(
       body: init.body,
       redirect: 'manual',
       signal: controller.signal,
-      dispatcher: providerDispatcher(),
+      dispatcher: providerDispatcher(url),
     });
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel().catch(() => {});

@@ -1,4 +1,5 @@
 /** The .env writer: other lines and comments kept byte for byte, values replaced or added, quoting, 0600, atomic. */
+import { allowedSkip } from '../helpers/requirements.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -127,7 +128,7 @@ describe('setEnvValue (on disk)', () => {
 
   it('honours the auth.lock flock another process holds, then writes once it is free', async (t) => {
     const python = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' });
-    if (python.status !== 0) return t.skip('python3 is not available to hold the lock');
+    if (python.status !== 0) return t.skip(allowedSkip('python3 is not available to hold the lock'));
     const lockPath = path.join(dir, 'auth.lock');
     const holder = 'import fcntl,sys; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); print("locked", flush=True); sys.stdin.read()';
     const child = spawn('python3', ['-c', holder, lockPath], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -145,7 +146,7 @@ describe('setEnvValue (on disk)', () => {
 
   it('writes values python-dotenv (what Hermes Agent reads .env with) reads back unchanged', async (t) => {
     const probe = spawnSync('python3', ['-c', 'import dotenv'], { encoding: 'utf8' });
-    if (probe.status !== 0) return t.skip('python3 with python-dotenv is not installed');
+    if (probe.status !== 0) return t.skip(allowedSkip('python3 with python-dotenv is not installed'));
     const values = { PLAIN: 'ghu_abc123', TRICKY: "it's a $HOME #x \\ y \"q\"", UNICODE: 'é 漢字' };
     await fsp.writeFile(file, '# comment\nexport EXISTING=1\n');
     for (const [k, v] of Object.entries(values)) await setEnvValue(file, k, v);

@@ -1,4 +1,5 @@
 /** Shared helpers of the store tests: temp homes, and child processes (Node and Python) spoken to by lines. */
+import { allowedSkip } from '../helpers/requirements.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -32,7 +33,7 @@ export function pythonMissingReason(): string | undefined {
 
 /** Skips the test with a printed reason when python3 is missing; true when the test may go on. */
 export function needPython(t: TestContext): boolean {
-  const reason = pythonMissingReason();
+  const reason = allowedSkip(pythonMissingReason());
   if (reason === undefined) return true;
   t.diagnostic(`skipped: ${reason}`);
   t.skip(reason);

@@ -3,6 +3,7 @@
  * and the fake OpenAI device-auth server: sign-in, cancel, expiry, provider errors, copy, QR code,
  * reload, stream fallback, profiles, keyboard use, the access token, and phone/dark layouts.
  */
+import { allowedSkip } from '../helpers/requirements.js';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import {
   type World,
 } from './browser.js';
 
-const skip = browserSkipReason();
+const skip = allowedSkip(browserSkipReason());
 
 /** One test's world: the fake, the server pointed at it, and the page. */
 interface CodexWorld extends World {

@@ -3,6 +3,7 @@
  * Nous Portal (sends verification_uri_complete, so the QR code and link carry the code) and GitHub
  * Copilot (GitHub's habits: errors with HTTP 200, no complete URI, the token saved in .env).
  */
+import { allowedSkip } from '../helpers/requirements.js';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { startGithubFake } from '../fakes/githubFake.js';
 import { startNousFake } from '../fakes/nousFake.js';
 import { browserSkipReason, clickSignIn, decodePageQr, flowPanel, screenshot, Worlds } from './browser.js';
 
-const skip = browserSkipReason();
+const skip = allowedSkip(browserSkipReason());
 
 describe('onboarding page: device-grant providers', { skip }, () => {
   const worlds = new Worlds();
