@@ -2,7 +2,8 @@
 # Installs what `npm ci` and the tests need that npm does not bring, from Debian's packages:
 #   - a C++ toolchain and python3 for node-gyp (the fs-ext flock addon is built on install),
 #   - python3 (with python-dotenv) for the tests that share auth.json and .env with a real Python process,
-#   - chromium (and fonts, so screenshots show text) for the browser tests.
+#   - chromium (and fonts, so screenshots show text) for the browser tests,
+#   - openssl, to make a test CA for the NODE_EXTRA_CA_CERTS test.
 # Safe to run twice: it installs only what is missing. When it cannot install (not root, no apt-get,
 # no network) it says why and exits 0; the tests that need the missing tool then skip with a printed
 # reason on a developer machine, and fail in CI (CI=true), where nothing may be skipped.
@@ -14,6 +15,7 @@ missing=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_cmd g++ && have_cmd make || missing+=(build-essential)
 have_cmd python3 || missing+=(python3)
+have_cmd openssl || missing+=(openssl)
 python3 -c 'import dotenv' >/dev/null 2>&1 || missing+=(python3-dotenv)
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation fonts-dejavu-core)
 

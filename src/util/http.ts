@@ -135,12 +135,20 @@ export async function providerRequest(
     if (bounds.signal.aborted) throw bounds.signal.reason;
     if (error instanceof ProviderError) throw error;
     if (timedOut) throw new TransientProviderError(`${what} did not answer in time.`);
-    throw new TransientProviderError(`Could not reach ${what} (${networkErrorCode(error)}).`);
+    const code = networkErrorCode(error);
+    if (TLS_TRUST_ERRORS.test(code)) {
+      // retrying cannot fix an untrusted certificate: say so at once
+      throw new ProviderError(`${what}'s TLS certificate is not trusted (${code}). If it uses a private CA, start the server with NODE_EXTRA_CA_CERTS=<ca.pem>.`);
+    }
+    throw new TransientProviderError(`Could not reach ${what} (${code}).`);
   } finally {
     cancelTimer();
     bounds.signal.removeEventListener('abort', onAbort);
   }
 }
+
+/** Error codes of a TLS certificate Node does not trust (wrong CA, self-signed, expired, wrong name). */
+const TLS_TRUST_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/;
 
 function networkErrorCode(error: unknown): string {
   const cause = (error as { cause?: { code?: string } })?.cause;

@@ -27,6 +27,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { SignJWT } from 'jose';
+import { GateSet, type RequestGate } from './requestGate.js';
+
+export type { RequestGate } from './requestGate.js';
 
 /** The client id the fake accepts (OpenAI's Codex CLI client). */
 export const FAKE_CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
@@ -122,15 +125,6 @@ export interface LoggedRequest {
   contentType: string | undefined;
 }
 
-/** A gate that holds requests to one endpoint until released. */
-export interface RequestGate {
-  /** Resolves when the first held request arrives. */
-  reached: Promise<void>;
-  /** Requests currently waiting at the gate. */
-  readonly waiting: number;
-  /** Lets every held request (and later ones) through; they then answer normally. */
-  release(): void;
-}
 
 /** Options for startCodexFake. */
 export interface CodexFakeOptions extends Partial<CodexFakeSettings> {
@@ -187,12 +181,6 @@ interface AuthorizationCode {
   challenge: string;
   account: FakeAccount;
   used: boolean;
-}
-
-interface Gate {
-  waiters: Array<() => void>;
-  arrived: () => void;
-  open: boolean;
 }
 
 interface QueuedFault {
@@ -266,11 +254,7 @@ export async function startCodexFake(options: CodexFakeOptions = {}): Promise<Co
   const byUserCode = new Map<string, DeviceAuth>();
   const codes = new Map<string, AuthorizationCode>();
   const queued: Record<CodexEndpoint, QueuedFault[]> = { usercode: [], poll: [], exchange: [] };
-  const gates: Record<CodexEndpoint, Gate[]> = {
-    usercode: [],
-    poll: [],
-    exchange: [],
-  };
+  const gates: Record<CodexEndpoint, GateSet> = { usercode: new GateSet(), poll: new GateSet(), exchange: new GateSet() };
   const countWaiters: Array<{ endpoint: CodexEndpoint; count: number; resolve: () => void }> = [];
   const sockets = new Set<Socket>();
   let accountSeq = 0;
@@ -313,14 +297,6 @@ export async function startCodexFake(options: CodexFakeOptions = {}): Promise<Co
     head.remaining -= 1;
     if (head.remaining <= 0) queued[endpoint].shift();
     return head.fault;
-  }
-
-  async function passGates(endpoint: CodexEndpoint): Promise<void> {
-    for (const gate of gates[endpoint]) {
-      if (gate.open) continue;
-      gate.arrived();
-      await new Promise<void>((resolve) => gate.waiters.push(resolve));
-    }
   }
 
   function handleUsercode(body: Record<string, unknown> | undefined, res: ServerResponse): void {
@@ -391,7 +367,7 @@ export async function startCodexFake(options: CodexFakeOptions = {}): Promise<Co
       countWaiters.splice(countWaiters.indexOf(w), 1);
       w.resolve();
     }
-    await passGates(endpoint);
+    await gates[endpoint].pass();
     const fault = takeFault(endpoint);
     if (fault && 'outage' in fault) {
       req.socket.destroy();
@@ -422,23 +398,8 @@ export async function startCodexFake(options: CodexFakeOptions = {}): Promise<Co
     return auth;
   }
 
-  function releaseGate(gate: Gate): void {
-    gate.open = true;
-    for (const wake of gate.waiters.splice(0)) wake();
-  }
-
   function hold(endpoint: CodexEndpoint): RequestGate {
-    let arrived!: () => void;
-    const reached = new Promise<void>((resolve) => (arrived = resolve));
-    const gate: Gate = { waiters: [], arrived, open: false };
-    gates[endpoint].push(gate);
-    return {
-      reached,
-      get waiting() {
-        return gate.waiters.length;
-      },
-      release: () => releaseGate(gate),
-    };
+    return gates[endpoint].hold();
   }
 
   return {
@@ -495,7 +456,7 @@ export async function startCodexFake(options: CodexFakeOptions = {}): Promise<Co
       return new Promise<void>((resolve) => countWaiters.push({ endpoint, count, resolve }));
     },
     async close() {
-      for (const list of Object.values(gates)) for (const gate of list) releaseGate(gate);
+      for (const set of Object.values(gates)) set.releaseAll();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

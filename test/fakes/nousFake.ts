@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
+import { GateSet, type RequestGate } from './requestGate.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -79,6 +80,8 @@ export interface DeviceFake {
   expire(userCode: string): void;
   /** Answers the next request to `which` with `answer` instead of the protocol. */
   inject(which: 'device' | 'token', answer: RawAnswer): void;
+  /** Holds every request to `which` until the gate is released (e.g. cancel while the token request is in flight). */
+  hold(which: 'device' | 'token'): RequestGate;
   /** The record behind a user code. */
   record(userCode: string): DeviceRecord;
   close(): Promise<void>;
@@ -106,6 +109,7 @@ export async function startDeviceFake(options: DeviceFakeOptions): Promise<Devic
   const requests: FakeRequest[] = [];
   const records = new Map<string, DeviceRecord>();
   const injected: Record<'device' | 'token', RawAnswer[]> = { device: [], token: [] };
+  const gates: Record<'device' | 'token', GateSet> = { device: new GateSet(), token: new GateSet() };
   const errorStatus = options.errorStatus ?? defaultErrorStatus;
   let url = '';
 
@@ -179,6 +183,7 @@ export async function startDeviceFake(options: DeviceFakeOptions): Promise<Devic
       requests.push(fakeReq);
       const which = path === options.devicePath ? 'device' : path === options.tokenPath ? 'token' : undefined;
       if (req.method !== 'POST' || !which) return sendRaw(res, { status: 404, body: 'not found' });
+      await gates[which].pass();
       const raw = injected[which].shift();
       if (raw) return sendRaw(res, raw);
       const refused = options.refusal?.();
@@ -213,9 +218,11 @@ export async function startDeviceFake(options: DeviceFakeOptions): Promise<Devic
     inject(which, answer) {
       injected[which].push(answer);
     },
+    hold: (which) => gates[which].hold(),
     record,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const set of Object.values(gates)) set.releaseAll();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
+import { GateSet, type RequestGate } from './requestGate.js';
 
 export const XAI_FAKE_CLIENT_ID = 'b1a00492-073a-47ea-816f-4c329264a828';
 const OIDC_SCOPES = ['openid', 'offline_access', 'grok-cli:access', 'api:access'];
@@ -70,6 +71,8 @@ export interface OidcDeviceServer {
   deny(userCode: string): Promise<void>;
   /** Answers the next `count` token requests with `slow_down` (with `interval` when given). */
   injectSlowDown(count: number, interval?: number): void;
+  /** Holds every token request until the gate is released (e.g. cancel while the final token request is in flight). */
+  holdToken(): RequestGate;
   /** Rewrites fields of the discovery document (e.g. point an endpoint elsewhere). */
   overrideDiscovery(fields: Record<string, string>): void;
   close(): Promise<void>;
@@ -86,6 +89,7 @@ export async function startOidcDeviceServer(options: OidcDeviceServerOptions = {
   let deviceRequests = 0;
   const discoveryOverrides: Record<string, string> = {};
   let slowDowns: Array<number | undefined> = [];
+  const tokenGates = new GateSet();
 
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -127,6 +131,7 @@ export async function startOidcDeviceServer(options: OidcDeviceServerOptions = {
     if (ctx.path === '/device/auth' && ctx.method === 'POST') deviceRequests += 1;
     if (ctx.path === '/token' && ctx.method === 'POST') {
       tokenRequests.push(now());
+      await tokenGates.pass();
       if (slowDowns.length > 0) {
         const interval = slowDowns.shift();
         ctx.status = 400;
@@ -174,11 +179,13 @@ export async function startOidcDeviceServer(options: OidcDeviceServerOptions = {
     injectSlowDown(count, interval) {
       slowDowns = [...slowDowns, ...Array.from({ length: count }, () => interval)];
     },
+    holdToken: () => tokenGates.hold(),
     overrideDiscovery(fields) {
       Object.assign(discoveryOverrides, fields);
     },
     close: () =>
       new Promise<void>((resolve) => {
+        tokenGates.releaseAll();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

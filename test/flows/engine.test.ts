@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { FlowEngine, FlowLimitError, FlowStartError, ENDED_FLOW_TTL_MS, ServerClosingError } from '../../src/flows/engine.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { guarded, settleIo } from '../helpers/harness.js';
 import { deferred, scriptedProvider, type ScriptStep } from './scriptedProvider.js';
 
 function setup(opts: { script?: ScriptStep[]; interval?: number; expiresIn?: number; maxPending?: number; finishGate?: Promise<void>; saveGate?: Promise<void>; beginGate?: Promise<void>; beginFails?: boolean } = {}) {
@@ -173,4 +174,35 @@ test('subscribers hear every change and close() cancels pending flows', async ()
   await engine.close();
   assert.deepEqual(heard, ['cancelled']);
   await assert.rejects(engine.start(provider, '/h2', 'x'), ServerClosingError);
+});
+
+test('close() lets a commit in progress finish, then resolves; a pending flow beside it is cancelled with nothing saved', async () => {
+  const gate = deferred();
+  const clock = new ManualClock();
+  const engine = new FlowEngine({ clock, logger: silentLogger(), env: {} });
+  const committing = scriptedProvider({ id: 'committing', script: [{ kind: 'approved', grant: {} }], saveGate: gate.promise, clockNow: () => clock.now() });
+  const waiting = scriptedProvider({ id: 'waiting', interval: 30, clockNow: () => clock.now() });
+  const saving = await engine.start(committing.provider, '/h', 'default');
+  const pending = await engine.start(waiting.provider, '/h', 'default');
+  await clock.advance(5000);
+  await committing.saveReached; // past the commit point: the save is under way
+  assert.equal(saving.status, 'pending');
+
+  let closed = false;
+  const closing = engine.close().then(() => (closed = true));
+  await settleIo();
+  assert.equal(closed, false, 'close() waits for the save in progress');
+  assert.equal(pending.status, 'cancelled', 'the flow that was not committing is cancelled at once');
+  assert.equal(saving.status, 'pending');
+  await assert.rejects(engine.start(waiting.provider, '/other', 'x'), ServerClosingError, 'no new sign-ins while closing');
+
+  gate.resolve();
+  await guarded(closing, 'close() to resolve after the save');
+  assert.equal(saving.status, 'success');
+  assert.deepEqual(committing.calls.saved, ['/h'], 'the commit finished');
+  assert.equal(waiting.calls.save + waiting.calls.finish, 0, 'the cancelled flow saved nothing');
+  assert.equal(waiting.calls.poll.length, 0);
+  await clock.advance(600_000);
+  assert.equal(pending.status, 'cancelled');
+  assert.equal(waiting.calls.save, 0);
 });

@@ -1,7 +1,6 @@
 /** GitHub Copilot's device flow against a GitHub-style fake: 200 errors, form bodies, slow_down, GitHub's own codes. */
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { copilotProvider } from '../../src/providers/copilot.js';
@@ -11,6 +10,7 @@ import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startGithubFake, type GithubFake } from '../fakes/githubFake.js';
+import { tempDir } from '../store/helpers.js';
 
 describe('copilot (GitHub device flow)', () => {
   let clock: ManualClock;
@@ -83,8 +83,8 @@ describe('copilot (GitHub device flow)', () => {
     assert.equal((outcome as { grant: { access_token: string } }).grant.access_token, issued.access_token);
   });
 
-  it('signs in end to end: the token lands in .env as COPILOT_GITHUB_TOKEN, 0600, other lines kept', async () => {
-    const home = await fsp.mkdtemp(path.join(os.tmpdir(), 'copilot-'));
+  it('signs in end to end: the token lands in .env as COPILOT_GITHUB_TOKEN, 0600, other lines kept', async (t) => {
+    const home = tempDir(t, 'copilot-');
     const before = '# my keys\nOPENROUTER_API_KEY=sk-or-1\n\nexport COPILOT_GITHUB_TOKEN=old-token # stale\nTAIL=1';
     await fsp.writeFile(path.join(home, '.env'), before, { mode: 0o644 });
     assert.deepEqual(await copilotProvider.accounts(home), [{ id: 'env', label: 'GitHub token in .env' }]);
@@ -104,8 +104,8 @@ describe('copilot (GitHub device flow)', () => {
     assert.deepEqual(await copilotProvider.accounts(home), [{ id: 'env', label: 'GitHub token in .env' }]);
   });
 
-  it('lists no account when .env has no token', async () => {
-    const home = await fsp.mkdtemp(path.join(os.tmpdir(), 'copilot-'));
+  it('lists no account when .env has no token', async (t) => {
+    const home = tempDir(t, 'copilot-');
     assert.deepEqual(await copilotProvider.accounts(home), []);
     await fsp.writeFile(path.join(home, '.env'), '# COPILOT_GITHUB_TOKEN=commented-out\nCOPILOT_GITHUB_TOKEN=\n');
     assert.deepEqual(await copilotProvider.accounts(home), []);

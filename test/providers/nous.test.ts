@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { ProviderError } from '../../src/providers/errors.js';
 import { acceptInferenceUrl, nousProvider } from '../../src/providers/nous.js';
@@ -49,6 +49,7 @@ describe('nous (Nous Portal device login)', () => {
   beforeEach(async () => {
     home = await fsp.mkdtemp(path.join(os.tmpdir(), 'nous-'));
   });
+  afterEach(() => fsp.rm(home, { recursive: true, force: true }));
 
   async function approvedGrant(auth: DeviceAuthorization): Promise<unknown> {
     fake.approve(auth.userCode);

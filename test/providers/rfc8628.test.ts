@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { FlowEngine } from '../../src/flows/engine.js';
 import type { Flow } from '../../src/flows/flow.js';
 import { copilotProvider } from '../../src/providers/copilot.js';
@@ -28,6 +27,9 @@ import { silentLogger } from '../../src/util/logger.js';
 import { startGithubFake } from '../fakes/githubFake.js';
 import { startNousFake } from '../fakes/nousFake.js';
 import { startOidcDeviceServer } from '../fakes/oidcDeviceServer.js';
+import type { RequestGate } from '../fakes/requestGate.js';
+import { settleIo } from '../helpers/harness.js';
+import { tempDir } from '../store/helpers.js';
 
 describe('rfc8628 helpers', () => {
   it('reads intervals sent as numbers or strings, defaults to 5 s and never goes below 1 s', () => {
@@ -77,6 +79,8 @@ interface Case {
     approve(userCode: string): Promise<void>;
     deviceRequests(): number;
     tokenRequests(): number;
+    /** Holds the token endpoint's requests until released. */
+    holdToken(): RequestGate;
     close(): Promise<void>;
   }>;
   /** The file a successful sign-in writes in the home. */
@@ -94,6 +98,7 @@ const cases: Case[] = [
         approve: async (code) => fake.approve(code),
         deviceRequests: () => fake.requests.filter((r) => r.path === '/api/oauth/device/code').length,
         tokenRequests: () => fake.requests.filter((r) => r.path === '/api/oauth/token').length,
+        holdToken: () => fake.hold('token'),
         close: () => fake.close(),
       };
     },
@@ -108,6 +113,7 @@ const cases: Case[] = [
         approve: (code) => server.approve(code, { sub: 'shared-suite', email: 'suite@example.com' }),
         deviceRequests: () => server.deviceRequests(),
         tokenRequests: () => server.tokenRequests.length,
+        holdToken: () => server.holdToken(),
         close: () => server.close(),
       };
     },
@@ -122,6 +128,7 @@ const cases: Case[] = [
         approve: async (code) => fake.approve(code),
         deviceRequests: () => fake.requests.filter((r) => r.path === '/login/device/code').length,
         tokenRequests: () => fake.requests.filter((r) => r.path === '/login/oauth/access_token').length,
+        holdToken: () => fake.hold('token'),
         close: () => fake.close(),
       };
     },
@@ -144,11 +151,12 @@ for (const c of cases) {
       await fake.close();
     });
 
-    const newHome = () => fsp.mkdtemp(path.join(os.tmpdir(), `suite-${c.provider.id}-`));
+    /** A fresh Hermes home, removed when the test ends. */
+    const newHome = (t: TestContext) => tempDir(t, `suite-${c.provider.id}-`);
     const exists = (file: string) => fsp.stat(file).then(() => true, () => false);
 
-    it('single flight: 20 concurrent starts share one flow and one device request', async () => {
-      const home = await newHome();
+    it('single flight: 20 concurrent starts share one flow and one device request', async (t) => {
+      const home = newHome(t);
       const before = fake.deviceRequests();
       const flows = await Promise.all(Array.from({ length: 20 }, () => engine.start(c.provider, home, 'default')));
       assert.equal(new Set(flows.map((f) => f.id)).size, 1);
@@ -156,8 +164,8 @@ for (const c of cases) {
       await engine.cancel(flows[0]!.id);
     });
 
-    it('cancel before approval: nothing is asked or written afterwards, and it stays cancelled', async () => {
-      const home = await newHome();
+    it('cancel before approval: nothing is asked or written afterwards, and it stays cancelled', async (t) => {
+      const home = newHome(t);
       const flow = await engine.start(c.provider, home, 'default');
       const tokensBefore = fake.tokenRequests();
       assert.equal((await engine.cancel(flow.id))?.status, 'cancelled');
@@ -168,8 +176,27 @@ for (const c of cases) {
       assert.equal(await exists(path.join(home, c.savedFile)), false);
     });
 
-    it('expiry: the flow ends expired at its expires_at and writes nothing', async () => {
-      const home = await newHome();
+    it('cancel while the final token request is in flight: cancelled, the request aborted, nothing written', async (t) => {
+      const home = newHome(t);
+      const flow = await engine.start(c.provider, home, 'default');
+      await fake.approve(flow.auth!.userCode);
+      const gate = fake.holdToken();
+      t.after(() => gate.release());
+      await clock.advance(flow.auth!.intervalSeconds * 1000);
+      await gate.reached; // the poll that will carry the tokens has reached the provider
+      assert.equal((await engine.cancel(flow.id))?.status, 'cancelled');
+      assert.ok(flow.controller.signal.aborted, 'the request in flight is aborted');
+      gate.release(); // the provider now answers with the tokens, to nobody
+      await flow.ended;
+      await clock.advance(60_000);
+      await settleIo();
+      assert.equal(flow.status, 'cancelled');
+      assert.equal(await exists(path.join(home, c.savedFile)), false);
+      assert.deepEqual(await c.provider.accounts(home), []);
+    });
+
+    it('expiry: the flow ends expired at its expires_at and writes nothing', async (t) => {
+      const home = newHome(t);
       const flow: Flow = await engine.start(c.provider, home, 'default');
       await clock.advance(flow.auth!.expiresInSeconds * 1000);
       await flow.ended;
@@ -177,8 +204,8 @@ for (const c of cases) {
       assert.equal(await exists(path.join(home, c.savedFile)), false);
     });
 
-    it('success: approved, saved, and listed', async () => {
-      const home = await newHome();
+    it('success: approved, saved, and listed', async (t) => {
+      const home = newHome(t);
       const flow = await engine.start(c.provider, home, 'default');
       await fake.approve(flow.auth!.userCode);
       await clock.advance(flow.auth!.intervalSeconds * 1000);

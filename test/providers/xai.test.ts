@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import { pollUntilDone, SLOW_DOWN_STEP_SECONDS, type PollObserver } from '../../src/flows/poller.js';
 import { ProviderError } from '../../src/providers/errors.js';
@@ -33,6 +33,7 @@ describe('xai-oauth (against oidc-provider)', () => {
   beforeEach(async () => {
     home = await fsp.mkdtemp(path.join(os.tmpdir(), 'xai-'));
   });
+  afterEach(() => fsp.rm(home, { recursive: true, force: true }));
 
   /** Starts, approves as `account`, and returns the approved grant. */
   async function signIn(account: FakeAccount): Promise<{ auth: DeviceAuthorization; grant: unknown }> {

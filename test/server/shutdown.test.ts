@@ -1,85 +1,110 @@
-/** The real command line: `hermes-onboard serve --port 0` starts, answers, and shuts down cleanly on SIGTERM. */
+/**
+ * The real command line: `hermes-onboard serve --port 0` starts, answers, and shuts down cleanly on SIGTERM and
+ * SIGINT: it stops accepting, cancels pending sign-ins without writing, lets a commit in progress finish, exits 0.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { acquireFlock } from '../../src/store/lock.js';
 import { startCodexFake } from '../fakes/codexFake.js';
-import { guarded, useHarness } from '../helpers/harness.js';
+import { holdsOpen, postJson, procFdMissingReason, startCli, type CliServer } from '../helpers/cliChild.js';
+import { eventually, guarded, useHarness } from '../helpers/harness.js';
+import { allowedSkip } from '../helpers/requirements.js';
+import { tempDir } from '../store/helpers.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+/** The grace the contract gives a shutdown. */
+const SHUTDOWN_BOUND_MS = 5000;
 
-/** The environment of the child: ours without anything that would change its behaviour, plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('HERMES_') && !/proxy/i.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
+/** Sends `signal` and asserts the child exits 0 (not killed by the signal) within the shutdown bound. */
+async function stopsCleanly(server: CliServer, signal: NodeJS.Signals): Promise<void> {
+  const signalledAt = Date.now();
+  server.proc.kill(signal);
+  const end = await guarded(server.exited, `the server to exit after ${signal}`, SHUTDOWN_BOUND_MS);
+  assert.equal(end.signal, null, `the process handled ${signal} instead of dying of it`);
+  assert.equal(end.code, 0, `exit code; stderr: ${server.stderr()}`);
+  assert.ok(Date.now() - signalledAt < SHUTDOWN_BOUND_MS);
+  assert.ok(server.output.some((l) => l.includes('shutting down') && l.includes(signal)), `the shutdown on ${signal} is logged`);
 }
 
-test('serve --port 0: prints its address, answers, and exits 0 within 5 s on SIGTERM without writing', async (t) => {
-  const fake = await startCodexFake();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'hermes-cli-'));
-  t.after(async () => {
-    await fake.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--home', dir], {
-    env: childEnv({ HOME: dir, HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer, HERMES_ONBOARD_LOG_LEVEL: 'info' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const output: string[] = [];
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const listening = new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      output.push(line);
-      if (!line.includes('listening on')) return;
-      try {
-        resolve((JSON.parse(line) as { url: string }).url);
-      } catch (error) {
-        reject(new Error(`the "listening on" line is not a JSON log line: ${line} (${(error as Error).message})`));
-      }
-    });
-    void exited.then(({ code }) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)));
-  });
-  const url = await guarded(listening, 'the "listening on" log line', 20_000);
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+/** True when a request to the server is refused: connection refused or closed, or an error status. */
+async function refused(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.status !== 200;
+  } catch {
+    return true;
+  }
+}
 
-  const health = await fetch(`${url}/api/health`);
-  assert.equal(health.status, 200);
-  assert.equal(((await health.json()) as { ok: boolean }).ok, true);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`serve --port 0: prints its address, answers, and on ${signal} exits 0 within 5 s, writing nothing and closing its port`, async (t) => {
+    const fake = await startCodexFake();
+    t.after(() => fake.close());
+    const dir = tempDir(t, 'hermes-cli-');
+    const server = await startCli(t, dir, { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer });
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
 
-  const start = await fetch(`${url}/api/onboarding/oauth/start`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'openai-codex' }),
+    const health = await fetch(`${server.url}/api/health`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { ok: boolean }).ok, true);
+
+    const start = await postJson(`${server.url}/api/onboarding/oauth/start`, { provider: 'openai-codex' });
+    assert.equal(start.status, 200);
+    assert.equal(start.body.status, 'pending');
+    assert.equal(fake.counts.usercode, 1);
+
+    await stopsCleanly(server, signal);
+    assert.equal(existsSync(path.join(dir, 'auth.json')), false, 'the pending sign-in wrote nothing');
+    assert.equal(await refused(server.url), true, 'the port no longer answers');
+    const everything = `${server.output.join('\n')}\n${server.stderr()}`;
+    for (const secret of fake.issued) assert.ok(!everything.includes(secret), 'no secret in the output');
   });
-  const body = (await start.json()) as { status: string; flow_id: string };
-  assert.equal(start.status, 200);
-  assert.equal(body.status, 'pending');
-  assert.equal(fake.counts.usercode, 1);
+}
 
-  const signalledAt = Date.now();
-  child.kill('SIGTERM');
-  const { code, signal } = await guarded(exited, 'the server to exit after SIGTERM', 5000);
-  assert.equal(signal, null);
-  assert.equal(code, 0, `exit code; stderr: ${stderr}`);
-  assert.ok(Date.now() - signalledAt < 5000);
-  assert.equal(existsSync(path.join(dir, 'auth.json')), false, 'no auth.json written');
-  assert.ok(output.some((l) => l.includes('shutting down')), 'the shutdown is logged');
-  for (const secret of fake.issued) assert.ok(!output.join('\n').includes(secret) && !stderr.includes(secret), 'no secret in the output');
+test('SIGTERM during a commit: new requests are refused at once, the commit finishes, then the process exits 0', async (t) => {
+  const missing = allowedSkip(procFdMissingReason());
+  if (missing) return t.skip(missing);
+  const fake = await startCodexFake({ interval: 1 });
+  t.after(() => fake.close());
+  const dir = tempDir(t, 'hermes-cli-');
+  // Hermes Agent (here: this process) holds auth.lock, so the server's save waits right after its commit point.
+  const lockPath = path.join(dir, 'auth.lock');
+  const lock = await acquireFlock(lockPath, { timeoutMs: 1000 });
+  let released = false;
+  const release = async () => {
+    if (!released) await lock.release();
+    released = true;
+  };
+  t.after(release);
+  const server = await startCli(t, dir, { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer });
+
+  const start = await postJson(`${server.url}/api/onboarding/oauth/start`, { provider: 'openai-codex' });
+  assert.equal(start.status, 200, JSON.stringify(start.body));
+  fake.approve(String(start.body.user_code), { email: 'shutdown@example.com' });
+  await guarded(fake.waitForRequests('exchange', 1), 'the server to exchange the code', 10_000);
+  await eventually(() => holdsOpen(server.proc.pid!, lockPath), 'the server to wait for auth.lock (saving)');
+
+  server.proc.kill('SIGTERM');
+  await server.waitForLine('shutting down');
+  // A request sent in the instant after the signal may still be served; refusal must follow while the commit runs.
+  const refusal = async () => {
+    let done = false;
+    while (!done) done = await refused(server.url);
+  };
+  await guarded(refusal(), 'a new request to be refused');
+  assert.equal(server.proc.exitCode, null, 'still running: the commit holds the shutdown open');
+  assert.equal(existsSync(path.join(dir, 'auth.json')), false, 'the save is still waiting for the lock');
+
+  await release();
+  const end = await guarded(server.exited, 'the server to exit once the commit is done', SHUTDOWN_BOUND_MS);
+  assert.deepEqual(end, { code: 0, signal: null }, `stderr: ${server.stderr()}`);
+  const store = JSON.parse(await readFile(path.join(dir, 'auth.json'), 'utf8')) as { credential_pool: Record<string, Array<{ label: string }>> };
+  assert.deepEqual(store.credential_pool['openai-codex']?.map((e) => e.label), ['Codex OAuth (shutdown@example.com)']);
+  assert.equal((await stat(path.join(dir, 'auth.json'))).mode & 0o777, 0o600);
+  assert.ok(server.output.some((l) => l.includes('sign-in succeeded')), 'the flow ended in success, not cancelled');
 });
 
 test('closing the server while a start waits for a hanging provider ends promptly', async (t) => {

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { formatEnvValue, getEnvLine, readEnvValue, setEnvLine, setEnvValue } from '../../src/store/envFile.js';
 
 describe('setEnvLine', () => {
@@ -68,6 +68,7 @@ describe('setEnvValue (on disk)', () => {
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'envfile-'));
     file = path.join(dir, '.env');
   });
+  afterEach(() => fsp.rm(dir, { recursive: true, force: true }));
 
   async function mode(p: string): Promise<number> {
     return (await fsp.stat(p)).mode & 0o777;

@@ -121,7 +121,7 @@ describe('onboarding page: OpenAI Codex', { skip }, () => {
   });
 
   test('an expired code says so, and Try again gets a fresh code', async () => {
-    const { page, fake, problems } = await world({ fake: { expiresIn: 4 } });
+    const { page, fake, problems } = await world({ fake: { expiresIn: 10 } });
     const first = await clickSignIn(page, 'openai-codex');
     await flowPanel(page, 'expired').waitFor();
     assert.match((await page.locator('#flow-title').textContent()) ?? '', /expired/i);
