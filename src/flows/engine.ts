@@ -86,7 +86,7 @@ export class FlowEngine {
 
   /**
    * Starts a sign-in for `provider` into `home`, or returns the flow already pending for that pair
-   * (also while it still waits for the provider's first answer). Throws FlowLimitError or FlowStartError.
+   * (also while it still waits for the provider's first answer). Throws FlowLimitError, FlowStartError or ServerClosingError.
    */
   async start(provider: Provider, home: string, profile: string): Promise<Flow> {
     if (this.#closed) throw new ServerClosingError();

@@ -9,16 +9,20 @@ export interface RunningServer extends OnboardApp {
   close(): Promise<void>;
 }
 
-/** Starts listening on the configured host and port; logs one line with the address. */
+/** Starts listening on the configured host and port; logs the address (one line per interface on a wildcard host). */
 export async function startServer(options: AppOptions): Promise<RunningServer> {
   const built = buildApp(options);
   const { app } = built;
-  await app.listen({ host: options.config.host, port: options.config.port });
+  // fastify logs one line per address it listens on; make it ours (scripts and tests wait for it)
+  await app.listen({
+    host: options.config.host,
+    port: options.config.port,
+    listenTextResolver: (address) => `hermes-onboard listening on ${address}`,
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.config.port;
   const host = options.config.host.includes(':') ? `[${options.config.host}]` : options.config.host;
   const url = `http://${host}:${port}`;
-  app.log.info({ url }, `hermes-onboard listening on ${url}`);
   return { ...built, url, close: () => app.close() };
 }
 

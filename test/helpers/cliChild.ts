@@ -79,12 +79,13 @@ export async function startCli(t: TestContext, home: string, env: Record<string,
   };
 
   const line = await waitForLine('listening on');
-  let url: string;
+  let url: string | undefined;
   try {
-    url = (JSON.parse(line) as { url: string }).url;
+    url = /listening on (http:\/\/[^\s"]+)/.exec((JSON.parse(line) as { msg: string }).msg)?.[1];
   } catch (error) {
     throw new Error(`the "listening on" line is not a JSON log line: ${line} (${(error as Error).message})`);
   }
+  if (!url) throw new Error(`no address in the "listening on" line: ${line}`);
   return { url, proc, output, stderr: () => stderr, exited, waitForLine };
 }
 

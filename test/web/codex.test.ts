@@ -259,7 +259,8 @@ describe('onboarding page: OpenAI Codex', { skip }, () => {
     fake.approve(code);
     await flowPanel(page, 'success').waitFor();
     assert.equal(await page.evaluate('document.activeElement?.id'), 'flow-title');
-    await page.waitForFunction('document.getElementById("announcer").textContent.startsWith("Connected to")');
+    // a locator, not waitForFunction(string): the page's CSP (rightly) forbids string eval
+    await page.locator('#announcer', { hasText: /^Connected to/ }).waitFor({ state: 'attached' });
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     assert.equal(await page.locator('.flow').count(), 0, 'Done closes the panel');
