@@ -1,7 +1,8 @@
 /** A flow's state and the payloads built from it. Payloads are allowlisted, never spread from state. */
+import type { FlowAccount, FlowStatus, StartPayload, StatusPayload } from '../contract.js';
 import type { AccountSummary, DeviceAuthorization, Provider } from '../providers/types.js';
 
-export type FlowStatus = 'pending' | 'success' | 'error' | 'expired' | 'cancelled';
+export type { FlowStatus, StartPayload, StatusPayload };
 export const END_STATUSES: ReadonlySet<FlowStatus> = new Set(['success', 'error', 'expired', 'cancelled']);
 
 /** Where a pending flow is in its life; `committing` means its credentials are being written and cancel no longer wins. */
@@ -25,29 +26,6 @@ export interface Flow {
   readonly ended: Promise<void>;
 }
 
-/** The status payload of CONTRACT §3 (poll, cancel, events). */
-export interface StatusPayload {
-  ok: true;
-  provider: string;
-  flow_id: string;
-  status: FlowStatus;
-  error?: string;
-  account?: { label: string; email?: string; plan?: string };
-}
-
-/** The start payload of CONTRACT §3. */
-export interface StartPayload {
-  ok: true;
-  provider: string;
-  flow_id: string;
-  status: 'pending';
-  verification_uri: string;
-  verification_uri_complete?: string;
-  user_code: string;
-  expires_at: number;
-  poll_interval_seconds: number;
-}
-
 /** Builds the status payload for a flow: id, provider, status, plus error or account when they apply. */
 export function statusPayload(flow: Flow): StatusPayload {
   const payload: StatusPayload = { ok: true, provider: flow.provider.id, flow_id: flow.id, status: flow.status };
@@ -57,8 +35,8 @@ export function statusPayload(flow: Flow): StatusPayload {
 }
 
 /** Builds the account part of a success payload from the summary's known fields only. */
-export function accountPayload(account: AccountSummary): { label: string; email?: string; plan?: string } {
-  const out: { label: string; email?: string; plan?: string } = { label: account.label };
+export function accountPayload(account: AccountSummary): FlowAccount {
+  const out: FlowAccount = { label: account.label };
   if (account.email) out.email = account.email;
   if (account.plan) out.plan = account.plan;
   return out;

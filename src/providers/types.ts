@@ -5,7 +5,9 @@
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
-export type ProviderKind = 'device_code' | 'link' | 'paste';
+import type { AccountView, ProviderKind } from '../contract.js';
+
+export type { AccountView, ProviderKind };
 
 /** What every provider step gets: the clock, the environment (issuer overrides) and a logger. */
 export interface ProviderContext {
@@ -52,16 +54,6 @@ export interface AccountSummary {
 export interface ObtainedCredentials {
   account: AccountSummary;
   secret: unknown;
-}
-
-/** A saved account as listed by GET /api/onboarding/providers. No secrets. */
-export interface AccountView {
-  id: string;
-  label: string;
-  email?: string;
-  plan?: string;
-  expires_at?: string | number;
-  last_status?: string;
 }
 
 /** A provider login Hermes Agent knows. Unsupported ones carry no protocol methods. */

@@ -1,6 +1,7 @@
 /** The onboarding API of CONTRACT §3: start, poll, cancel, events, providers, profiles. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { ProfilesPayload, ProvidersPayload, ProviderView } from '../contract.js';
 import { FlowLimitError, FlowStartError, ServerClosingError, type FlowEngine } from '../flows/engine.js';
 import { END_STATUSES, startPayload, statusPayload } from '../flows/flow.js';
 import { findProvider, supportedIds } from '../providers/index.js';
@@ -111,18 +112,20 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
   app.get('/api/onboarding/providers', async (req) => {
     const { profile } = parse(profileQuery, req.query, 'query');
     const target = resolveHome(profile, homeOptions);
-    const list = await Promise.all(
+    const list: ProviderView[] = await Promise.all(
       providers.map(async (p) => {
         const accounts = p.supported ? (await p.accounts(target.home)).map(accountViewPayload) : [];
         return { id: p.id, label: p.label, kind: p.kind, supported: p.supported, connected: accounts.length > 0, accounts };
       }),
     );
-    return { ok: true, profile: target.profile, providers: list };
+    const payload: ProvidersPayload = { ok: true, profile: target.profile, providers: list };
+    return payload;
   });
 
   app.get('/api/onboarding/profiles', async () => {
     const active = resolveHome(undefined, homeOptions);
-    return { ok: true, active: active.profile, profiles: listProfiles(hermesRootOf(active.home, homeOptions.userHome)) };
+    const payload: ProfilesPayload = { ok: true, active: active.profile, profiles: listProfiles(hermesRootOf(active.home, homeOptions.userHome)) };
+    return payload;
   });
 }
 

@@ -5,68 +5,18 @@
  */
 import { serverClock } from './time.js';
 
-export type ProviderKind = 'device_code' | 'link' | 'paste';
-export type FlowStatus = 'pending' | 'success' | 'error' | 'expired' | 'cancelled';
-
-/** A saved account, as listed by GET /api/onboarding/providers. */
-export interface AccountView {
-  id: string;
-  label: string;
-  email?: string;
-  plan?: string;
-  expires_at?: string | number;
-  last_status?: string;
-}
-
-/** One provider row. `supported` is missing on older servers: treat it as true. */
-export interface ProviderView {
-  id: string;
-  label: string;
-  kind: ProviderKind;
-  connected: boolean;
-  accounts: AccountView[];
-  supported?: boolean;
-}
-
-/** GET /api/onboarding/providers. */
-export interface ProvidersPayload {
-  profile: string;
-  providers: ProviderView[];
-}
-
-/** GET /api/onboarding/profiles. */
-export interface ProfilesPayload {
-  active: string;
-  profiles: string[];
-}
-
-/** POST /api/onboarding/oauth/start. */
-export interface StartPayload {
-  provider: string;
-  flow_id: string;
-  status: 'pending';
-  verification_uri: string;
-  verification_uri_complete?: string;
-  user_code: string;
-  expires_at: number;
-  poll_interval_seconds: number;
-}
-
-/** The signed-in account of a successful flow. */
-export interface FlowAccount {
-  label: string;
-  email?: string;
-  plan?: string;
-}
-
-/** The poll payload, also the data of every `status` server-sent event. */
-export interface StatusPayload {
-  provider: string;
-  flow_id: string;
-  status: FlowStatus;
-  error?: string;
-  account?: FlowAccount;
-}
+export type {
+  AccountView,
+  FlowAccount,
+  FlowStatus,
+  ProfilesPayload,
+  ProviderKind,
+  ProvidersPayload,
+  ProviderView,
+  StartPayload,
+  StatusPayload,
+} from '../contract.js';
+import type { ProfilesPayload, ProvidersPayload, StartPayload, StatusPayload } from '../contract.js';
 
 /** A failed API call: `status` is the HTTP status, 0 when the server could not be reached. */
 export class ApiError extends Error {

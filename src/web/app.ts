@@ -81,7 +81,7 @@ class OnboardingPage {
       if (err instanceof ApiError && err.status === 404) return clearFlow();
       if (err instanceof ApiError && err.isAuth) return this.fail(err, 'Could not resume the sign-in');
       // The server is unreachable for now: show the flow; the watcher reports and retries.
-      status = { provider: saved.start.provider, flow_id: saved.start.flow_id, status: 'pending' };
+      status = { ok: true, provider: saved.start.provider, flow_id: saved.start.flow_id, status: 'pending' };
     }
     if (status.status === 'pending') this.follow(saved);
     else this.end(saved, status.status, status);
@@ -144,7 +144,7 @@ class OnboardingPage {
     try {
       status = await this.api.cancel(model.flow.start.flow_id);
     } catch (err) {
-      status = this.endDuringCancel ?? { provider: model.flow.start.provider, flow_id: model.flow.start.flow_id, status: 'pending' };
+      status = this.endDuringCancel ?? { ok: true, provider: model.flow.start.provider, flow_id: model.flow.start.flow_id, status: 'pending' };
       if (status.status === 'pending') {
         this.cancelling = false;
         this.panel?.setCancelling(false);

@@ -1,0 +1,71 @@
+/**
+ * The wire types of the HTTP API (CONTRACT §3), shared by the server and the page. Types only: no
+ * runtime code and no imports, so the browser bundle can use them too.
+ */
+
+export type ProviderKind = 'device_code' | 'link' | 'paste';
+export type FlowStatus = 'pending' | 'success' | 'error' | 'expired' | 'cancelled';
+
+/** A saved account, as listed by GET /api/onboarding/providers. No secrets. */
+export interface AccountView {
+  id: string;
+  label: string;
+  email?: string;
+  plan?: string;
+  expires_at?: string | number;
+  last_status?: string;
+}
+
+/** The signed-in account of a successful flow. */
+export interface FlowAccount {
+  label: string;
+  email?: string;
+  plan?: string;
+}
+
+/** POST /api/onboarding/oauth/start. */
+export interface StartPayload {
+  ok: true;
+  provider: string;
+  flow_id: string;
+  status: 'pending';
+  verification_uri: string;
+  verification_uri_complete?: string;
+  user_code: string;
+  expires_at: number;
+  poll_interval_seconds: number;
+}
+
+/** The poll and cancel payload, also the data of every `status` server-sent event. */
+export interface StatusPayload {
+  ok: true;
+  provider: string;
+  flow_id: string;
+  status: FlowStatus;
+  error?: string;
+  account?: FlowAccount;
+}
+
+/** One provider of GET /api/onboarding/providers; `supported` says whether it can sign in from the browser. */
+export interface ProviderView {
+  id: string;
+  label: string;
+  kind: ProviderKind;
+  supported: boolean;
+  connected: boolean;
+  accounts: AccountView[];
+}
+
+/** GET /api/onboarding/providers. */
+export interface ProvidersPayload {
+  ok: true;
+  profile: string;
+  providers: ProviderView[];
+}
+
+/** GET /api/onboarding/profiles. */
+export interface ProfilesPayload {
+  ok: true;
+  active: string;
+  profiles: string[];
+}
