@@ -74,7 +74,7 @@ export async function pollUntilDone(
       if (!(error instanceof TransientProviderError)) throw error;
       failures += 1;
       if (failures >= MAX_TRANSIENT_FAILURES) {
-        throw new ProviderError(`${provider.label} failed ${failures} times in a row (last: ${error.message.replace(/\.$/, '')}). ${TRY_AGAIN_LATER}`);
+        throw new ProviderError(`${provider.label} failed ${failures} times in a row: ${error.message} ${TRY_AGAIN_LATER}`);
       }
       wait = backoffSeconds(interval, failures, error.retryAfterSeconds);
       reason = 'retry';

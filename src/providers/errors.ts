@@ -12,7 +12,7 @@ export class ProviderError extends Error {
 }
 
 /** Advice appended to a transient failure's fact when it reaches a person. */
-export const TRY_AGAIN_LATER = 'Try again in a few minutes; if it keeps failing, check the network, proxy or issuer settings.';
+export const TRY_AGAIN_LATER = 'Try again later, or check the network, proxy or issuer settings.';
 
 /** A failure worth retrying (network error, 5xx, 429); the poller backs off and tries again. */
 export class TransientProviderError extends Error {

@@ -140,12 +140,26 @@ export async function providerRequest(
       // retrying cannot fix an untrusted certificate: say so at once
       throw new ProviderError(`${what}'s TLS certificate is not trusted (${code}). If it uses a private CA, start the server with NODE_EXTRA_CA_CERTS=<ca.pem>.`);
     }
-    throw new TransientProviderError(`Could not reach ${what} (${code}).`);
+    const meaning = NETWORK_ERROR_MEANINGS[code];
+    throw new TransientProviderError(`Could not reach ${what}${meaning ? `: ${meaning}` : ''} (${code}).`);
   } finally {
     cancelTimer();
     bounds.signal.removeEventListener('abort', onAbort);
   }
 }
+
+/** What the common network error codes mean, in words a person can act on. */
+const NETWORK_ERROR_MEANINGS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'the connection was refused',
+  ECONNRESET: 'the connection was reset',
+  UND_ERR_SOCKET: 'the connection closed unexpectedly',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be looked up',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+};
 
 /** Error codes of a TLS certificate Node does not trust (wrong CA, self-signed, expired, wrong name). */
 const TLS_TRUST_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/;
