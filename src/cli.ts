@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 /** The `hermes-onboard` command. */
 import { parseArgs } from 'node:util';
+import { UsageError } from './commands/args.js';
+import { runLogin } from './commands/login.js';
+import { runStatus } from './commands/status.js';
+import { supportedIds } from './providers/index.js';
 import { ConfigError, loadConfig } from './server/config.js';
 import { closeOnSignals, startServer } from './server/serve.js';
+import { ProfileError } from './store/home.js';
 import { createLogger } from './util/logger.js';
 import { VERSION } from './version.js';
 
-const HELP = `hermes-onboard ${VERSION}: sign Hermes Agent profiles in to AI providers from a browser.
+const HELP = `hermes-onboard ${VERSION}: sign Hermes Agent profiles in to AI providers from a browser or a terminal.
 
 Usage:
   hermes-onboard serve [--host H] [--port P] [--home DIR] [--allowed-host NAME]...
+  hermes-onboard login <provider> [--profile NAME] [--home DIR] [--qr]
+  hermes-onboard status [--profile NAME] [--home DIR] [--json]
   hermes-onboard --version | --help
 
 serve     Serves the onboarding page and API (default http://127.0.0.1:8788).
@@ -18,14 +25,29 @@ serve     Serves the onboarding page and API (default http://127.0.0.1:8788).
   --home          Hermes home to sign in (env HERMES_HOME, default ~/.hermes + active profile)
   --allowed-host  extra Host name to answer to, e.g. a LAN name (repeatable)
 
+login     Signs in from this terminal: prints an address and a code to approve on any device,
+          waits, and saves the credentials (Ctrl-C cancels). Providers: ${supportedIds().join(', ')}.
+  --profile       profile to sign in (default: the active one)
+  --qr            also draw a QR code of the address when stdout is not a terminal
+
+status    Lists the providers of a profile, connected or not, with their accounts.
+  --json          print the same JSON as GET /api/onboarding/providers
+
 Environment: HERMES_HOME, HERMES_ONBOARD_TOKEN (require a bearer token; allows remote
 clients), HERMES_ONBOARD_OPEN=1, HERMES_ONBOARD_MAX_PENDING, HERMES_ONBOARD_START_RATE,
 HERMES_ONBOARD_ALLOWED_HOSTS, HERMES_ONBOARD_LOG_LEVEL, HERMES_ONBOARD_<PROVIDER>_ISSUER,
 HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README.
 `;
 
+/** Commands that run to completion and return their exit code. */
+const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = { login: runLogin, status: runStatus };
+
 /** Runs the command line; returns the exit code for errors found before serving. */
 async function main(argv: string[]): Promise<number> {
+  const [first = '', ...rest] = argv;
+  const run = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (run && rest.some((a) => a === '--help' || a === '-h')) return printHelp();
+  if (run) return run(rest);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -43,10 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? (values.help ? 'help' : 'serve');
-  if (values.help || command === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  if (values.help || command === 'help') return printHelp();
   if (command !== 'serve') {
     process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
     return 2;
@@ -63,13 +82,19 @@ async function main(argv: string[]): Promise<number> {
   return -1;
 }
 
+/** Prints the help text; returns exit code 0. */
+function printHelp(): number {
+  process.stdout.write(HELP);
+  return 0;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
     const e = error as NodeJS.ErrnoException;
-    if (error instanceof ConfigError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ProfileError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       process.stderr.write(`hermes-onboard: ${e.message}\n`);
       process.exit(2);
     }

@@ -1,11 +1,12 @@
 /** The onboarding API of CONTRACT §3: start, poll, cancel, events, providers, profiles. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { ProfilesPayload, ProvidersPayload, ProviderView } from '../contract.js';
+import type { ProfilesPayload } from '../contract.js';
 import { FlowLimitError, FlowStartError, ServerClosingError, type FlowEngine } from '../flows/engine.js';
 import { END_STATUSES, startPayload, statusPayload } from '../flows/flow.js';
 import { findProvider, supportedIds } from '../providers/index.js';
-import type { AccountView, AnyProvider } from '../providers/types.js';
+import { providersPayload } from '../providers/listing.js';
+import type { AnyProvider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, ProfileError, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { HttpError } from './httpErrors.js';
@@ -41,16 +42,6 @@ function resolveHome(profile: string | undefined, homeOptions: HomeOptions): Hom
     if (error instanceof ProfileError) throw new HttpError(400, error.message);
     throw error;
   }
-}
-
-/** The account fields that may reach a browser. */
-function accountViewPayload(a: AccountView): AccountView {
-  const out: AccountView = { id: a.id, label: a.label };
-  if (a.email) out.email = a.email;
-  if (a.plan) out.plan = a.plan;
-  if (a.expires_at !== undefined) out.expires_at = a.expires_at;
-  if (a.last_status) out.last_status = a.last_status;
-  return out;
 }
 
 /** Registers the onboarding routes on `app`. */
@@ -111,15 +102,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
 
   app.get('/api/onboarding/providers', async (req) => {
     const { profile } = parse(profileQuery, req.query, 'query');
-    const target = resolveHome(profile, homeOptions);
-    const list: ProviderView[] = await Promise.all(
-      providers.map(async (p) => {
-        const accounts = p.supported ? (await p.accounts(target.home)).map(accountViewPayload) : [];
-        return { id: p.id, label: p.label, kind: p.kind, supported: p.supported, connected: accounts.length > 0, accounts };
-      }),
-    );
-    const payload: ProvidersPayload = { ok: true, profile: target.profile, providers: list };
-    return payload;
+    return providersPayload(providers, resolveHome(profile, homeOptions));
   });
 
   app.get('/api/onboarding/profiles', async () => {

@@ -1,0 +1,135 @@
+/**
+ * `hermes-onboard login <provider>`: the same flow engine and provider modules as the server, run in this
+ * process for a person at a terminal. Prints the address, the user code and a QR code, shows a live status
+ * line while waiting, and never prints a token, device code or verifier.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { FlowEngine, FlowStartError, ServerClosingError } from '../flows/engine.js';
+import { startPayload, type Flow } from '../flows/flow.js';
+import { findProvider, supportedIds } from '../providers/index.js';
+import type { Provider } from '../providers/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { targetProfile, UsageError } from './args.js';
+import { codeBox, formatRemaining, plain, StatusLine, terminalQr, type Output } from './terminal.js';
+
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_CANCELLED = 130;
+
+/** The file each provider saves into, relative to the Hermes home (auth.json unless listed). */
+const SAVED_FILE: Readonly<Record<string, string>> = { copilot: '.env' };
+
+/** Levels quieter than this are dropped, so stdout and stderr stay readable for a person. */
+const MIN_LOG_LEVEL = 'warn';
+
+/** A logger writing to stderr at warn or above (higher when HERMES_ONBOARD_LOG_LEVEL asks for less). */
+function terminalLogger(env: NodeJS.ProcessEnv): Logger {
+  const asked = env.HERMES_ONBOARD_LOG_LEVEL;
+  const values = pino.levels.values;
+  const quieter = asked === 'silent' || (asked !== undefined && (values[asked] ?? 0) > values[MIN_LOG_LEVEL]!);
+  return createLogger({ level: quieter ? asked : MIN_LOG_LEVEL, destination: pino.destination({ dest: 2, sync: true }) });
+}
+
+/** The supported provider named on the command line; UsageError (listing the supported ids) otherwise. */
+function chosenProvider(name: string | undefined): Provider {
+  const ids = supportedIds().join(', ');
+  if (!name) throw new UsageError(`Name a provider to sign in to: hermes-onboard login <provider>. Providers: ${ids}.`);
+  const provider = findProvider(name);
+  if (!provider) throw new UsageError(`Unknown provider "${plain(name).slice(0, 64)}". Providers that can sign in here: ${ids}.`);
+  if (!provider.supported) {
+    throw new UsageError(`${provider.label} cannot be signed in to with hermes-onboard yet; use \`hermes login\`. Providers that can sign in here: ${ids}.`);
+  }
+  return provider;
+}
+
+/** Prints what the person needs: the address, the code, and (on a terminal or with --qr) a QR code of the address. */
+async function printInstructions(out: Output, flow: Flow, profile: string, qr: boolean): Promise<void> {
+  const start = startPayload(flow);
+  const address = plain(start.verification_uri_complete ?? start.verification_uri);
+  const indent = (text: string) => text.replace(/^(?=.)/gm, '     ');
+  out.write(`\nSign in to ${flow.provider.label} (profile ${profile})\n\n`);
+  out.write(`  1. Open this address in a browser, on this or any other device:\n\n     ${address}\n\n`);
+  out.write(`  2. Check that it shows this code (enter it if asked):\n\n${indent(codeBox(start.user_code, Boolean(out.isTTY)))}\n`);
+  if (qr) out.write(`  Or scan this QR code with a phone to open the address:\n\n${await terminalQr(address)}\n`);
+}
+
+/** The line shown once the flow has ended, and the exit code. */
+function outcome(flow: Flow, provider: Provider): { code: number; message: string } {
+  switch (flow.status) {
+    case 'success': {
+      const file = path.join(flow.home, SAVED_FILE[provider.id] ?? 'auth.json');
+      return { code: 0, message: `Signed in as ${plain(flow.account?.label ?? provider.label)} — saved to ${file}` };
+    }
+    case 'cancelled':
+      return { code: EXIT_CANCELLED, message: 'Cancelled.' };
+    case 'expired':
+      return { code: 1, message: `The code expired before the sign-in was approved. Run \`hermes-onboard login ${provider.id}\` again for a new code.` };
+    default:
+      return { code: 1, message: flow.error ?? 'The sign-in failed; try again.' };
+  }
+}
+
+/** Shows a countdown until the flow ends (rewritten every second on a terminal); resolves when it has ended. */
+async function waitWithCountdown(flow: Flow, line: StatusLine, clock: Clock, cancelling: () => boolean): Promise<void> {
+  let stop = () => {};
+  const tick = () => {
+    if (cancelling()) line.update('Cancelling…');
+    else line.update('Waiting for you to approve the sign-in…', `${formatRemaining(flow.expiresAt - clock.now())} left (Ctrl-C to cancel)`);
+    stop = clock.setTimer(1000, tick);
+  };
+  tick();
+  try {
+    await flow.ended;
+  } finally {
+    stop();
+    line.end();
+  }
+}
+
+/** Runs `login <provider> [--profile NAME] [--home DIR] [--qr]`; returns the exit code. */
+export async function runLogin(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { profile: { type: 'string' }, home: { type: 'string' }, qr: { type: 'boolean' } },
+  });
+  if (positionals.length > 1) throw new UsageError(`login takes one provider; got ${positionals.length}.`);
+  const provider = chosenProvider(positionals[0]);
+  const target = targetProfile(values, env);
+  const out: Output = process.stdout;
+  const clock = systemClock;
+  const engine = new FlowEngine({ clock, logger: terminalLogger(env), env, maxPending: 1 });
+  let cancelled = false;
+  const onSigint = () => {
+    if (cancelled) return;
+    cancelled = true;
+    void engine.close(); // cancels before the commit point; a commit in progress finishes and is reported
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    let flow: Flow;
+    try {
+      out.write(`Asking ${provider.label} for a sign-in code…\n`);
+      flow = await engine.start(provider, target.home, target.profile);
+    } catch (error) {
+      if (error instanceof ServerClosingError) return finish(EXIT_CANCELLED, 'Cancelled.');
+      if (error instanceof FlowStartError) return finish(1, error.message);
+      throw error;
+    }
+    await printInstructions(out, flow, target.profile, Boolean(out.isTTY) || values.qr === true);
+    await waitWithCountdown(flow, new StatusLine(out), clock, () => cancelled);
+    const end = outcome(flow, provider);
+    return finish(end.code, end.message);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.close();
+  }
+}
+
+/** Prints the closing message (stdout on success, stderr otherwise) and returns `code`. */
+function finish(code: number, message: string): number {
+  (code === 0 ? process.stdout : process.stderr).write(`${message}\n`);
+  return code;
+}
