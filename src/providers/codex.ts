@@ -8,9 +8,11 @@
  * 4. the tokens land in auth.json's credential_pool["openai-codex"] (CONTRACT §4).
  * Each step is a request builder and a response processor; the provider object strings them together.
  */
+import { nonEmptyString, normalizeExpiresIn, normalizeInterval, parseSeconds } from './answerFields.js';
 import { ProviderError, TransientProviderError } from './errors.js';
+import { resolveIssuer } from './issuer.js';
 import { openAiAccountClaims, type OpenAiAccountClaims } from './jwtClaims.js';
-import { poolAccountViews, savePoolAccount } from './poolCredentials.js';
+import { findAccountEntry, oauthPoolEntry, poolAccountViews, savePoolAccount } from './poolCredentials.js';
 import type {
   AccountSummary,
   AccountView,
@@ -21,8 +23,8 @@ import type {
   ProviderContext,
   StepBounds,
 } from './types.js';
-import { checkIssuerUrl, issuerEnvName, parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
-import { newEntryId, type PoolEntry } from '../store/index.js';
+import { parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
+import type { PoolEntry } from '../store/index.js';
 
 /** The provider id, also the credential_pool key. */
 export const CODEX_PROVIDER_ID = 'openai-codex';
@@ -38,8 +40,6 @@ export const CODEX_DEVICE_SOURCE = 'manual:device_code';
 export const CODEX_LEGACY_DEVICE_SOURCE = 'oauth_device';
 /** Longest a user code may live, and the lifetime assumed when OpenAI does not say. */
 export const CODEX_MAX_EXPIRES_IN_SECONDS = 15 * 60;
-/** Poll interval assumed when OpenAI does not say. */
-export const CODEX_DEFAULT_INTERVAL_SECONDS = 5;
 /** Retries at begin: after a 429, and after a 5xx or network failure. */
 export const CODEX_BEGIN_RETRIES = { rateLimited: 3, unavailable: 2 } as const;
 /** Longest wait between begin retries; a longer Retry-After gives up at once (a person is waiting). */
@@ -74,14 +74,7 @@ export interface CodexRequest {
 
 /** The issuer to use: HERMES_ONBOARD_OPENAI_CODEX_ISSUER when set (checked), else https://auth.openai.com. */
 export function codexIssuer(env: NodeJS.ProcessEnv): string {
-  const envName = issuerEnvName(CODEX_PROVIDER_ID);
-  const raw = env[envName]?.trim();
-  if (!raw) return CODEX_DEFAULT_ISSUER;
-  try {
-    return checkIssuerUrl(raw, envName);
-  } catch (error) {
-    throw new ProviderError((error as Error).message);
-  }
+  return resolveIssuer(env, CODEX_PROVIDER_ID, CODEX_DEFAULT_ISSUER).url;
 }
 
 /** A POST with a JSON body. */
@@ -101,24 +94,12 @@ export function userCodeRequest(issuer: string): CodexRequest {
   return jsonRequest(`${issuer}/api/accounts/deviceauth/usercode`, { client_id: CODEX_CLIENT_ID });
 }
 
-/** A finite number from a number or a numeric string (OpenAI sends `interval: "5"`), else undefined. */
-function numeric(value: unknown): number | undefined {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-/** The trimmed string, or undefined when the value is not a non-empty string. */
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
 /** Seconds the user code lives: `expires_in`, else `expires_at` (ISO), else 15 minutes; never above 15 minutes. */
 function expiresInSeconds(fields: Record<string, unknown>, nowMs: number): number {
-  const given = numeric(fields.expires_in);
-  let seconds = given !== undefined && given > 0 ? given : undefined;
+  const given = parseSeconds(fields.expires_in);
   const at = typeof fields.expires_at === 'string' ? Date.parse(fields.expires_at) : NaN;
-  if (seconds === undefined && at > nowMs) seconds = Math.floor((at - nowMs) / 1000);
-  return Math.min(Math.max(1, seconds ?? CODEX_MAX_EXPIRES_IN_SECONDS), CODEX_MAX_EXPIRES_IN_SECONDS);
+  const fromAt = at > nowMs ? (at - nowMs) / 1000 : undefined;
+  return normalizeExpiresIn(given !== undefined && given > 0 ? given : fromAt, CODEX_MAX_EXPIRES_IN_SECONDS);
 }
 
 /** Throws the TransientProviderError for a 429 or 5xx answer; `what` names the endpoint for the message. */
@@ -153,14 +134,12 @@ export function processUserCodeResponse(issuer: string, res: ProviderResponse, n
   if (!fields || !deviceAuthId || !userCode) {
     throw new ProviderError("OpenAI's device-auth service sent an answer without a user code; try again later.");
   }
-  const given = numeric(fields.interval);
-  const interval = given !== undefined && given >= 0 ? given : CODEX_DEFAULT_INTERVAL_SECONDS;
   const secret: CodexDeviceSecret = { issuer, deviceAuthId };
   return {
     userCode,
     verificationUri: `${issuer}/codex/device`,
     expiresInSeconds: expiresInSeconds(fields, nowMs),
-    intervalSeconds: Math.max(1, Math.ceil(interval)),
+    intervalSeconds: normalizeInterval(fields.interval),
     secret,
   };
 }
@@ -322,8 +301,10 @@ function entryIdentity(entry: PoolEntry): Identity {
   };
 }
 
-/** True when at least one of the account id and subject is known. */
-const known = (id: Identity) => id.accountId !== undefined || id.sub !== undefined;
+/** Who an entry or a sign-in belongs to, or undefined when neither the account id nor the subject is known. */
+function knownOwner(id: Identity): Identity | undefined {
+  return id.accountId !== undefined || id.sub !== undefined ? id : undefined;
+}
 
 /** True for an entry written by a device-code login, this one's or the legacy one. */
 function isDeviceCodeEntry(entry: PoolEntry): boolean {
@@ -337,34 +318,29 @@ function isDeviceCodeEntry(entry: PoolEntry): boolean {
  * Undefined means a new entry.
  */
 export function findCodexEntry(entries: readonly PoolEntry[], identity: Identity): PoolEntry | undefined {
-  const objects = entries.filter((e) => e !== null && typeof e === 'object');
-  if (!known(identity)) return objects.find(isDeviceCodeEntry);
-  const same = objects.find((e) => {
-    const other = entryIdentity(e);
-    return known(other) && other.accountId === identity.accountId && other.sub === identity.sub;
-  });
-  return same ?? objects.find((e) => isDeviceCodeEntry(e) && !known(entryIdentity(e)));
+  return findAccountEntry(
+    entries,
+    knownOwner(identity),
+    (e) => knownOwner(entryIdentity(e)),
+    (a, b) => a.accountId === b.accountId && a.sub === b.sub,
+    isDeviceCodeEntry,
+  );
 }
 
 /** Builds the credential_pool entry of CONTRACT §4 (plus the non-secret account_id, sub, email and plan). */
 export function codexPoolEntry(tokens: CodexTokens, account: AccountSummary, nowIso: string, priority = 0): PoolEntry {
-  return {
-    id: newEntryId(),
-    label: account.label,
-    auth_type: 'oauth',
+  return oauthPoolEntry(
+    {
+      label: account.label,
+      source: CODEX_DEVICE_SOURCE,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      baseUrl: CODEX_BASE_URL,
+      extra: { account_id: tokens.accountId, sub: tokens.sub, email: account.email, plan: account.plan },
+    },
+    nowIso,
     priority,
-    source: CODEX_DEVICE_SOURCE,
-    access_token: tokens.accessToken,
-    refresh_token: tokens.refreshToken,
-    base_url: CODEX_BASE_URL,
-    created_at: nowIso,
-    last_refresh: nowIso,
-    updated_at: nowIso,
-    ...(tokens.accountId && { account_id: tokens.accountId }),
-    ...(tokens.sub && { sub: tokens.sub }),
-    ...(account.email && { email: account.email }),
-    ...(account.plan && { plan: account.plan }),
-  };
+  );
 }
 
 /** The CodexTokens kept in ObtainedCredentials (checked). */

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { readEnvValue, setEnvValue } from '../store/envFile.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
-import { fixedServer, pollDeviceToken, requestDeviceAuthorization, resolveIssuer, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
+import { fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
+import { resolveIssuer } from './issuer.js';
 import type { AccountView, Provider } from './types.js';
 
 /** GitHub's host (a GitHub Enterprise host through HERMES_ONBOARD_COPILOT_ISSUER). */

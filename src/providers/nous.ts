@@ -6,7 +6,8 @@ import { readAuthStore, updateAuthStore } from '../store/index.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { readClaims } from './jwtClaims.js';
-import { deviceSecret, fixedServer, pollDeviceToken, requestDeviceAuthorization, resolveIssuer, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
+import { deviceSecret, fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
+import { resolveIssuer } from './issuer.js';
 import type { AccountSummary, AccountView, Provider } from './types.js';
 
 export const NOUS_PORTAL_URL = 'https://portal.nousresearch.com';

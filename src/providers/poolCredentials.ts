@@ -1,5 +1,6 @@
 /** Saving and listing credential-pool accounts, shared by the providers that keep their logins in the pool. */
-import { listPoolEntries, readAuthStore, updateAuthStore, upsertPoolEntry, type PoolEntry } from '../store/index.js';
+import { listPoolEntries, newEntryId, readAuthStore, updateAuthStore, upsertPoolEntry, type PoolEntry } from '../store/index.js';
+import { accountViewPayload } from './listing.js';
 import type { AccountSummary, AccountView, ProviderContext } from './types.js';
 
 /**
@@ -40,13 +41,55 @@ export function savePoolAccount(
 
 /** The accounts saved in `home`'s pool for `providerId`, without secrets. */
 export async function poolAccountViews(home: string, providerId: string): Promise<AccountView[]> {
-  const store = await readAuthStore(home);
-  return listPoolEntries(store, providerId).map((s) => ({
-    id: s.id,
-    label: s.label,
-    ...(s.email !== undefined && { email: s.email }),
-    ...(s.plan !== undefined && { plan: s.plan }),
-    ...(s.expires_at !== undefined && { expires_at: s.expires_at }),
-    ...(s.last_status !== undefined && { last_status: s.last_status }),
-  }));
+  return listPoolEntries(await readAuthStore(home), providerId).map(accountViewPayload);
+}
+
+/** What an OAuth login puts in its pool entry; `extra` holds non-secret fields (ids, email, plan). */
+export interface OAuthEntryFields {
+  label: string;
+  source: string;
+  accessToken: string;
+  refreshToken: string;
+  baseUrl: string;
+  extra?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A credential_pool entry for an OAuth login, in the shape of CONTRACT §4 (empty `extra` fields left out). */
+export function oauthPoolEntry(fields: OAuthEntryFields, nowIso: string, priority = 0): PoolEntry {
+  const entry: PoolEntry = {
+    id: newEntryId(),
+    label: fields.label,
+    auth_type: 'oauth',
+    priority,
+    source: fields.source,
+    access_token: fields.accessToken,
+    refresh_token: fields.refreshToken,
+    base_url: fields.baseUrl,
+    created_at: nowIso,
+    last_refresh: nowIso,
+    updated_at: nowIso,
+  };
+  for (const [key, value] of Object.entries(fields.extra ?? {})) if (value) entry[key] = value;
+  return entry;
+}
+
+/**
+ * The pool entry a new sign-in replaces: the entry of the same `owner`; else a device-code entry whose
+ * owner cannot be read; when the new owner cannot be read either (`owner` undefined), the first
+ * device-code entry. Undefined means a new entry.
+ */
+export function findAccountEntry<O>(
+  entries: readonly unknown[],
+  owner: O | undefined,
+  ownerOf: (entry: PoolEntry) => O | undefined,
+  sameOwner: (a: O, b: O) => boolean,
+  fromDeviceCode: (entry: PoolEntry) => boolean,
+): PoolEntry | undefined {
+  const objects = entries.filter((e): e is PoolEntry => e !== null && typeof e === 'object' && !Array.isArray(e));
+  if (owner === undefined) return objects.find(fromDeviceCode);
+  const same = objects.find((e) => {
+    const other = ownerOf(e);
+    return other !== undefined && sameOwner(other, owner);
+  });
+  return same ?? objects.find((e) => fromDeviceCode(e) && ownerOf(e) === undefined);
 }

@@ -11,17 +11,12 @@
  * and aborted on cancel) via oauth4webapi's `customFetch`.
  */
 import * as oauth from 'oauth4webapi';
-import { checkIssuerUrl, describeUrl, isLoopbackHost, issuerEnvName, parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
+import { describeUrl, parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
+import { normalizeExpiresIn, normalizeInterval, parseSeconds } from './answerFields.js';
+import type { IssuerChoice } from './issuer.js';
 import { safeMessage } from '../util/secrets.js';
 import { ProviderError, TransientProviderError } from './errors.js';
 import type { DeviceAuthorization, PollOutcome, ProviderContext, StepBounds } from './types.js';
-
-/** Interval used when the provider sends none (RFC 8628 §3.2). */
-export const DEFAULT_INTERVAL_SECONDS = 5;
-/** Code lifetime assumed when the provider sends none or nonsense. */
-export const DEFAULT_EXPIRES_IN_SECONDS = 15 * 60;
-/** Longest code lifetime we accept; a pending flow never outlives it. */
-export const MAX_EXPIRES_IN_SECONDS = 30 * 60;
 
 /** The OAuth client a provider signs in with, and how to name it in messages. */
 export interface DeviceGrantClient {
@@ -49,50 +44,6 @@ export interface DeviceGrantSecret {
 
 /** A validated token answer (RFC 6749 §5.1); holds secrets. */
 export type TokenAnswer = oauth.TokenEndpointResponse;
-
-/** The issuer a provider uses: its real one, or the override from the environment. */
-export interface IssuerChoice {
-  /** Base URL without a trailing slash. */
-  url: string;
-  /** True when HERMES_ONBOARD_<PROVIDER>_ISSUER set it. */
-  overridden: boolean;
-  /** True when it is a loopback address (only then is plain http allowed). */
-  loopback: boolean;
-  envName: string;
-}
-
-/** Reads the provider's issuer override from `env` (validated: plain http only for loopback), else `fallback`. */
-export function resolveIssuer(env: NodeJS.ProcessEnv, providerId: string, fallback: string): IssuerChoice {
-  const envName = issuerEnvName(providerId);
-  const raw = env[envName]?.trim();
-  let url: string;
-  try {
-    url = checkIssuerUrl(raw || fallback, envName);
-  } catch (error) {
-    throw new ProviderError((error as Error).message);
-  }
-  return { url, overridden: Boolean(raw), loopback: isLoopbackHost(new URL(url).hostname), envName };
-}
-
-/** Reads a number of seconds sent as a number or a numeric string; undefined otherwise. */
-export function parseSeconds(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) return Number(value);
-  return undefined;
-}
-
-/** The poll interval to use: the provider's (number or string), else 5 s; never below 1 s. */
-export function normalizeInterval(value: unknown): number {
-  const seconds = parseSeconds(value);
-  return Math.max(1, Math.ceil(seconds ?? DEFAULT_INTERVAL_SECONDS));
-}
-
-/** The code lifetime to use: the provider's when sensible, capped at MAX_EXPIRES_IN_SECONDS. */
-export function normalizeExpiresIn(value: unknown): number {
-  const seconds = parseSeconds(value);
-  if (seconds === undefined || seconds <= 0) return DEFAULT_EXPIRES_IN_SECONDS;
-  return Math.min(Math.floor(seconds), MAX_EXPIRES_IN_SECONDS);
-}
 
 /** The oauth4webapi options that route a request through providerRequest, bounded by the flow. */
 function transport(
@@ -347,7 +298,7 @@ export async function discoverServer(
   checkEndpoint: (url: string, field: string) => void,
 ): Promise<DeviceGrantServer> {
   const issuerUrl = new URL(issuer.url);
-  const insecure = issuer.loopback && issuerUrl.protocol === 'http:';
+  const { insecure } = issuer;
   const res = await send(ctx, bounds, { insecure }, client, (options) =>
     oauth.discoveryRequest(issuerUrl, { ...options, algorithm: 'oidc' }),
   );
@@ -377,6 +328,6 @@ export function fixedServer(issuer: IssuerChoice, devicePath: string, tokenPath:
       device_authorization_endpoint: `${issuer.url}${devicePath}`,
       token_endpoint: `${issuer.url}${tokenPath}`,
     },
-    insecure: issuer.loopback && issuer.url.startsWith('http:'),
+    insecure: issuer.insecure,
   };
 }

@@ -2,20 +2,19 @@
  * xAI Grok: the standard device grant at the endpoints xAI's OpenID Connect discovery names (which must
  * be on x.ai), saved as a `credential_pool["xai-oauth"]` entry shaped like the Codex one, one per account.
  */
-import { newEntryId, type PoolEntry } from '../store/index.js';
+import type { PoolEntry } from '../store/index.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { claimString, readClaims } from './jwtClaims.js';
-import { poolAccountViews, savePoolAccount } from './poolCredentials.js';
+import { findAccountEntry, oauthPoolEntry, poolAccountViews, savePoolAccount } from './poolCredentials.js';
 import {
   discoverServer,
   pollDeviceToken,
   requestDeviceAuthorization,
-  resolveIssuer,
   type DeviceGrantClient,
-  type IssuerChoice,
   type TokenAnswer,
 } from './rfc8628.js';
+import { resolveIssuer, type IssuerChoice } from './issuer.js';
 import type { AccountSummary, AccountView, Provider } from './types.js';
 
 export const XAI_ISSUER = 'https://auth.x.ai';
@@ -105,31 +104,26 @@ function entrySub(entry: PoolEntry): string | undefined {
  * Undefined means a new entry.
  */
 export function findXaiEntry(entries: readonly unknown[], sub: string | undefined): PoolEntry | undefined {
-  const objects = entries.filter((e): e is PoolEntry => e !== null && typeof e === 'object' && !Array.isArray(e));
-  const fromDeviceCode = (e: PoolEntry) => e.source === XAI_DEVICE_SOURCE;
-  if (sub === undefined) return objects.find(fromDeviceCode);
-  return objects.find((e) => entrySub(e) === sub) ?? objects.find((e) => fromDeviceCode(e) && entrySub(e) === undefined);
+  return findAccountEntry(entries, sub, entrySub, (a, b) => a === b, (e) => e.source === XAI_DEVICE_SOURCE);
 }
 
 /** The credential_pool entry, shaped like Codex's (CONTRACT §4), plus the non-secret `sub` and `email`. */
 export function xaiPoolEntry(tokens: XaiTokens, account: AccountSummary, nowIso: string, priority = 0): PoolEntry {
-  return {
-    id: newEntryId(),
-    label: account.label,
-    auth_type: 'oauth',
+  return oauthPoolEntry(
+    {
+      label: account.label,
+      source: XAI_DEVICE_SOURCE,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      baseUrl: XAI_BASE_URL,
+      extra: { sub: tokens.sub, email: tokens.email },
+    },
+    nowIso,
     priority,
-    source: XAI_DEVICE_SOURCE,
-    access_token: tokens.accessToken,
-    refresh_token: tokens.refreshToken,
-    base_url: XAI_BASE_URL,
-    created_at: nowIso,
-    last_refresh: nowIso,
-    updated_at: nowIso,
-    ...(tokens.sub !== undefined && { sub: tokens.sub }),
-    ...(tokens.email !== undefined && { email: tokens.email }),
-  };
+  );
 }
 
+/** The XaiTokens kept in ObtainedCredentials (checked). */
 function tokensOf(secret: unknown): XaiTokens {
   const t = secret as Partial<XaiTokens> | undefined;
   if (typeof t?.accessToken !== 'string' || typeof t.refreshToken !== 'string') {

@@ -17,8 +17,8 @@ import {
   normalizeExpiresIn,
   normalizeInterval,
   parseSeconds,
-  resolveIssuer,
-} from '../../src/providers/rfc8628.js';
+} from '../../src/providers/answerFields.js';
+import { resolveIssuer } from '../../src/providers/issuer.js';
 import type { Provider } from '../../src/providers/types.js';
 import { isLoopbackHost } from '../../src/util/http.js';
 import { xaiProvider } from '../../src/providers/xai.js';
@@ -58,10 +58,11 @@ describe('rfc8628 helpers', () => {
       url: 'https://auth.x.ai',
       overridden: false,
       loopback: false,
+      insecure: false,
       envName: 'HERMES_ONBOARD_XAI_OAUTH_ISSUER',
     });
     const local = resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'http://127.0.0.1:9000/' }, 'nous', 'https://x');
-    assert.deepEqual(local, { url: 'http://127.0.0.1:9000', overridden: true, loopback: true, envName: 'HERMES_ONBOARD_NOUS_ISSUER' });
+    assert.deepEqual(local, { url: 'http://127.0.0.1:9000', overridden: true, loopback: true, insecure: true, envName: 'HERMES_ONBOARD_NOUS_ISSUER' });
     assert.throws(() => resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'http://portal.example' }, 'nous', 'https://x'), ProviderError);
     assert.throws(() => resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'not a url' }, 'nous', 'https://x'), ProviderError);
     assert.equal(isLoopbackHost('127.1.2.3'), true);

@@ -176,13 +176,13 @@ describe('xai-oauth (against oidc-provider)', () => {
   });
 
   it('accepts only https x.ai endpoints for the real issuer, plus the same origin for a loopback override', () => {
-    const real = xaiEndpointCheck({ url: 'https://auth.x.ai', overridden: false, loopback: false, envName: 'E' });
+    const real = xaiEndpointCheck({ url: 'https://auth.x.ai', overridden: false, loopback: false, insecure: false, envName: 'E' });
     real('https://auth.x.ai/oauth2/token', 'token_endpoint');
     real('https://x.ai/device', 'device_authorization_endpoint');
     for (const bad of ['http://auth.x.ai/token', 'https://auth.x.ai.evil.example/token', 'https://evilx.ai/token', 'https://127.0.0.1/token', 'nope']) {
       assert.throws(() => real(bad, 'token_endpoint'), ProviderError, bad);
     }
-    const local = xaiEndpointCheck({ url: 'http://127.0.0.1:4000', overridden: true, loopback: true, envName: 'E' });
+    const local = xaiEndpointCheck({ url: 'http://127.0.0.1:4000', overridden: true, loopback: true, insecure: true, envName: 'E' });
     local('http://127.0.0.1:4000/token', 'token_endpoint');
     assert.throws(() => local('http://127.0.0.1:4001/token', 'token_endpoint'), ProviderError);
     assert.throws(() => local('https://evil.example/token', 'token_endpoint'), ProviderError);
