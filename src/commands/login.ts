@@ -13,7 +13,8 @@ import type { Provider } from '../providers/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { targetProfile, UsageError } from './args.js';
-import { codeBox, formatRemaining, plain, StatusLine, terminalQr, type Output } from './terminal.js';
+import { formatCountdown } from '../format.js';
+import { codeBox, plain, StatusLine, terminalQr, type Output } from './terminal.js';
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
 export const EXIT_CANCELLED = 130;
@@ -76,7 +77,7 @@ async function waitWithCountdown(flow: Flow, line: StatusLine, clock: Clock, can
   let stop = () => {};
   const tick = () => {
     if (cancelling()) line.update('Cancelling…');
-    else line.update('Waiting for you to approve the sign-in…', `${formatRemaining(flow.expiresAt - clock.now())} left (Ctrl-C to cancel)`);
+    else line.update('Waiting for you to approve the sign-in…', `${formatCountdown(flow.expiresAt - clock.now())} left (Ctrl-C to cancel)`);
     stop = clock.setTimer(1000, tick);
   };
   tick();

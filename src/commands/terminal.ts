@@ -26,15 +26,6 @@ export function terminalQr(text: string): Promise<string> {
   return QRCode.toString(text, { type: 'terminal', small: true });
 }
 
-/** `ms` as m:ss (or h:mm:ss), for a countdown. */
-export function formatRemaining(ms: number): string {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
-
 /**
  * One line of live status. On a terminal it is rewritten in place (status and detail, e.g. a countdown);
  * elsewhere (a pipe, a log file) a line is printed only when the status itself changes.

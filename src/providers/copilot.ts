@@ -71,8 +71,8 @@ export const copilotProvider: Provider = {
     return { account: { label: 'GitHub Copilot' }, secret: { token: answer.access_token } };
   },
 
-  async save(_ctx, home, credentials) {
-    await setEnvValue(envPath(home), COPILOT_ENV_KEY, tokenOf(credentials.secret));
+  async save(ctx, home, credentials) {
+    await setEnvValue(envPath(home), COPILOT_ENV_KEY, tokenOf(credentials.secret), { clock: ctx.clock });
     return credentials.account;
   },
 

@@ -2,7 +2,7 @@
  * Nous Portal: the standard device grant at the portal's own paths, saved in auth.json `providers.nous`
  * the way Hermes Agent's own Nous login saves it (the access token doubles as the agent key).
  */
-import { readAuthStore, updateAuthStore } from '../store/index.js';
+import { readAuthStore, StoreShapeError, updateAuthStore } from '../store/index.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { readClaims } from './jwtClaims.js';
@@ -130,7 +130,7 @@ export const nousProvider: Provider = {
     await updateAuthStore(home, (store) => {
       const providers: unknown = store.providers ?? {};
       if (typeof providers !== 'object' || providers === null || Array.isArray(providers)) {
-        throw new Error('auth.json: "providers" is not an object; fix or move the file, then sign in again.');
+        throw new StoreShapeError('providers', 'an object');
       }
       // a fresh login replaces the whole state, as Hermes Agent's login does (stale agent-key fields go)
       store.providers = { ...(providers as Record<string, Record<string, unknown>>), [PROVIDER_ID]: { ...state } };

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import { FlowEngine } from '../flows/engine.js';
 import { allProviders } from '../providers/index.js';
 import type { AnyProvider } from '../providers/types.js';
-import { StoreLockTimeoutError, StoreReadError, StoreShapeError, type HomeOptions } from '../store/index.js';
+import { StoreError, type HomeOptions } from '../store/index.js';
 import { describeFailure, safeMessage } from '../util/secrets.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -100,9 +100,7 @@ export function buildApp(options: AppOptions): OnboardApp {
     }
     if (status >= 500) {
       logger.error({ failure: describeFailure(error), route: req.routeOptions?.url }, 'request failed');
-      const message = error instanceof StoreReadError || error instanceof StoreLockTimeoutError || error instanceof StoreShapeError
-        ? safeMessage(error.message)
-        : 'The server hit an unexpected error; see its log.';
+      const message = error instanceof StoreError ? safeMessage(error.message) : 'The server hit an unexpected error; see its log.';
       return reply.code(500).send(errorBody(message));
     }
     return reply.code(status).send(errorBody(clientErrorMessage(error as FastifyError)));
@@ -114,7 +112,7 @@ export function buildApp(options: AppOptions): OnboardApp {
   });
 
   app.get('/api/health', async () => ({ ok: true, version: VERSION }));
-  registerOnboardingRoutes(app, { engine, providers, homeOptions, limiter: new StartLimiter(config.startRate, clock), logger });
+  registerOnboardingRoutes(app, { engine, providers, homeOptions, limiter: new StartLimiter(config.startRate, clock) });
   registerStaticPage(app);
   app.addHook('onClose', async () => engine.close());
   return { app, engine };

@@ -25,12 +25,6 @@ function plainAddress(address: string): { address: string; family: 'ipv4' | 'ipv
   return { address, family: isIPv6(address) ? 'ipv6' : 'ipv4' };
 }
 
-/** True for loopback (127.0.0.0/8, ::1) addresses. */
-export function isLoopbackAddress(address: string): boolean {
-  const a = plainAddress(address);
-  return loopback.check(a.address, a.family);
-}
-
 /** True for loopback and private-network (RFC 1918, link-local, ULA) addresses. */
 export function isLocalNetworkAddress(address: string): boolean {
   const a = plainAddress(address);

@@ -3,12 +3,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ProfilesPayload } from '../contract.js';
 import { FlowLimitError, FlowStartError, ServerClosingError, type FlowEngine } from '../flows/engine.js';
-import { END_STATUSES, startPayload, statusPayload } from '../flows/flow.js';
+import { END_STATUSES, startPayload, statusPayload, type Flow } from '../flows/flow.js';
 import { findProvider, supportedIds } from '../providers/index.js';
 import { providersPayload } from '../providers/listing.js';
 import type { AnyProvider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, ProfileError, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
-import type { Logger } from '../util/logger.js';
 import { HttpError } from './httpErrors.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
 import { cancelBody, firstIssue, flowQuery, profileQuery, startBody } from './schemas.js';
@@ -19,7 +18,6 @@ export interface OnboardingDeps {
   providers: readonly AnyProvider[];
   homeOptions: HomeOptions;
   limiter: StartLimiter;
-  logger: Logger;
 }
 
 /** Seconds a client is told to wait when too many flows are pending. */
@@ -97,7 +95,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     const { flow_id } = parse(flowQuery, req.query, 'query');
     const flow = engine.get(flow_id);
     if (!flow) throw new HttpError(404, NO_SUCH_FLOW);
-    streamStatus(req, reply, engine, flow_id);
+    streamStatus(req, reply, engine, flow);
   });
 
   app.get('/api/onboarding/providers', async (req) => {
@@ -113,8 +111,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
 }
 
 /** Streams a flow's status as server-sent events until it ends or the client goes away. */
-function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngine, flowId: string): void {
-  const flow = engine.get(flowId)!;
+function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngine, flow: Flow): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -136,7 +133,7 @@ function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngi
   req.raw.on('close', close);
   send(statusPayload(flow));
   if (END_STATUSES.has(flow.status)) return close();
-  unsubscribe = engine.subscribe(flowId, (payload) => {
+  unsubscribe = engine.subscribe(flow.id, (payload) => {
     send(payload);
     if (END_STATUSES.has(payload.status)) close();
   });

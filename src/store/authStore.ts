@@ -9,10 +9,11 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { createLogger, type Logger } from '../util/logger.js';
 import { safeMessage } from '../util/secrets.js';
-import type { Clock } from '../util/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { isErrno, removeStaleTemps, writeFileAtomic, writeNewPrivateFile, type FileOwner } from './atomicWrite.js';
 import { acquireFlock } from './lock.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
+import { StoreError } from './storeError.js';
 import type { PoolEntry } from './pool.js';
 
 export { StoreLockTimeoutError } from './lock.js';
@@ -45,7 +46,7 @@ export interface CredentialsChangedEvent {
 }
 
 /** auth.json exists but cannot be read (permission denied, a folder in the way…); nothing was written. */
-export class StoreReadError extends Error {
+export class StoreReadError extends StoreError {
   override name = 'StoreReadError';
   /** The errno code of the failed read. */
   readonly code: string | undefined;
@@ -62,7 +63,7 @@ export interface UpdateOptions {
   lockTimeoutMs?: number;
   /** Where the corrupt-file warning goes (default: the program logger). */
   logger?: Logger;
-  /** Clock for the lock's waits (default: the wall clock). */
+  /** Clock for the lock's waits and `updated_at` (default: the wall clock). */
   clock?: Clock;
   /** Called once if auth.lock is busy when first tried. */
   onLockWait?: () => void;
@@ -111,7 +112,7 @@ async function runUpdate<T>(dir: string, fn: (store: AuthStore) => T | Promise<T
     const store = structuredClone(before);
     result = await fn(store);
     store.version = AUTH_STORE_VERSION;
-    store.updated_at = new Date().toISOString();
+    store.updated_at = new Date((opts.clock ?? systemClock).now()).toISOString();
     await removeStaleTemps(dir, AUTH_FILE);
     await writeFileAtomic(path.join(dir, AUTH_FILE), `${JSON.stringify(store, null, 2)}\n`, owner);
     changed = changedProviders(before, store);

@@ -5,6 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { Clock } from '../util/clock.js';
 import { isErrno, removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { acquireFlock } from './lock.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
@@ -116,14 +117,19 @@ async function writeTarget(file: string): Promise<string> {
  * process per file and across processes by the flock on `auth.lock` in the same folder; written atomically
  * (temp file 0600 in the same folder, fsync, rename, fsync of the folder); the final file is 0600.
  */
-export async function setEnvValue(file: string, key: string, value: string, lockTimeoutMs = ENV_LOCK_TIMEOUT_MS): Promise<void> {
+export async function setEnvValue(
+  file: string,
+  key: string,
+  value: string,
+  opts: { lockTimeoutMs?: number; clock?: Clock } = {},
+): Promise<void> {
   checkKey(key);
   formatEnvValue(value);
   const home = path.dirname(path.resolve(file));
   await fsp.mkdir(home, { recursive: true, mode: 0o700 });
   const target = await writeTarget(file);
   await serializeByPath(target, async () => {
-    const lock = await acquireFlock(path.join(home, 'auth.lock'), { timeoutMs: lockTimeoutMs });
+    const lock = await acquireFlock(path.join(home, 'auth.lock'), { timeoutMs: opts.lockTimeoutMs ?? ENV_LOCK_TIMEOUT_MS, clock: opts.clock });
     try {
       await removeStaleTemps(path.dirname(target), path.basename(target));
       const next = setEnvLine(await readBytes(target), key, value);

@@ -2,3 +2,4 @@
 export * from './home.js';
 export * from './authStore.js';
 export * from './pool.js';
+export * from './storeError.js';

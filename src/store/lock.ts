@@ -7,13 +7,14 @@ import path from 'node:path';
 import fsExt from 'fs-ext';
 import { systemClock, type Clock } from '../util/clock.js';
 import { isErrno, PRIVATE_FILE_MODE, type FileOwner } from './atomicWrite.js';
+import { StoreError } from './storeError.js';
 
 /** First and longest pause between two tries of a busy lock. */
 const FIRST_BACKOFF_MS = 2;
 const MAX_BACKOFF_MS = 50;
 
 /** The lock stayed busy for the whole bounded wait. */
-export class StoreLockTimeoutError extends Error {
+export class StoreLockTimeoutError extends StoreError {
   override name = 'StoreLockTimeoutError';
   /** The lock file that stayed busy. */
   readonly lockPath: string;

@@ -1,6 +1,7 @@
 /** Credential-pool helpers: `credential_pool[<provider>]` is a list of entries, as Hermes Agent keeps it. */
 import { randomBytes } from 'node:crypto';
 import type { AuthStore } from './authStore.js';
+import { StoreError } from './storeError.js';
 
 /** One credential of a provider's pool; unknown keys are kept as they are. */
 export interface PoolEntry {
@@ -35,7 +36,7 @@ const PROVIDER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SUMMARY_TEXT_FIELDS = ['source', 'auth_type', 'email', 'plan', 'last_status'] as const;
 
 /** auth.json holds something other than what Hermes Agent writes at `key`; nothing was written. */
-export class StoreShapeError extends Error {
+export class StoreShapeError extends StoreError {
   override name = 'StoreShapeError';
   /** The malformed key, such as `credential_pool.openai-codex`. */
   readonly key: string;

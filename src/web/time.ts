@@ -22,14 +22,7 @@ class ServerClock {
 /** The one server clock of the page. */
 export const serverClock = new ServerClock();
 
-/** Formats a remaining duration as m:ss (or h:mm:ss). */
-export function formatCountdown(ms: number): string {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
+export { formatCountdown } from '../format.js';
 
 /** Reads an account's `expires_at` (epoch seconds, epoch ms or an ISO string) as epoch ms. */
 export function parseExpiry(value: string | number | undefined): number | null {

@@ -1,12 +1,13 @@
 /** The .env writer: other lines and comments kept byte for byte, values replaced or added, quoting, 0600, atomic. */
 import { allowedSkip } from '../helpers/requirements.js';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it, type TestContext } from 'node:test';
 import { formatEnvValue, getEnvLine, readEnvValue, setEnvLine, setEnvValue } from '../../src/store/envFile.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { needPython, pythonChild, tempDir } from './helpers.js';
 
 describe('setEnvLine', () => {
   it('replaces the value in place and keeps every other line and comment', () => {
@@ -64,11 +65,11 @@ describe('setEnvLine', () => {
 describe('setEnvValue (on disk)', () => {
   let dir: string;
   let file: string;
-  beforeEach(async () => {
-    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'envfile-'));
+  // beforeEach gets the test's own context, so the folder goes when each test ends.
+  beforeEach((t) => {
+    dir = tempDir(t as TestContext, 'envfile-');
     file = path.join(dir, '.env');
   });
-  afterEach(() => fsp.rm(dir, { recursive: true, force: true }));
 
   async function mode(p: string): Promise<number> {
     return (await fsp.stat(p)).mode & 0o777;
@@ -128,20 +129,19 @@ describe('setEnvValue (on disk)', () => {
   });
 
   it('honours the auth.lock flock another process holds, then writes once it is free', async (t) => {
-    const python = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' });
-    if (python.status !== 0) return t.skip(allowedSkip('python3 is not available to hold the lock'));
-    const lockPath = path.join(dir, 'auth.lock');
-    const holder = 'import fcntl,sys; f=open(sys.argv[1],"a"); fcntl.flock(f, fcntl.LOCK_EX); print("locked", flush=True); sys.stdin.read()';
-    const child = spawn('python3', ['-c', holder, lockPath], { stdio: ['pipe', 'pipe', 'inherit'] });
-    try {
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      await assert.rejects(setEnvValue(file, 'K', 'v', 200), /locked by another process/);
-      await assert.rejects(fsp.stat(file), { code: 'ENOENT' });
-    } finally {
-      child.stdin.end();
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    await setEnvValue(file, 'K', 'v', 2000);
+    if (!needPython(t)) return;
+    const python = pythonChild(t, ['hold', dir]);
+    await python.waitFor('locked');
+    const clock = new ManualClock();
+    const refused = assert.rejects(setEnvValue(file, 'K', 'v', { lockTimeoutMs: 200, clock }), /locked by another process/);
+    await clock.untilTimers(1); // the lock was busy: its first pause has begun
+    await clock.advance(200);
+    await refused;
+    await assert.rejects(fsp.stat(file), { code: 'ENOENT' });
+    python.send('release');
+    await python.waitFor('released');
+    await python.succeeded();
+    await setEnvValue(file, 'K', 'v', { lockTimeoutMs: 2000 });
     assert.equal(await fsp.readFile(file, 'utf8'), 'K=v\n');
   });
 
