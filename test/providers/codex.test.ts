@@ -1,8 +1,7 @@
 /** OpenAI Codex device auth at the provider level (begin / poll / finish / save / accounts), against the loopback fake. */
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UnsecuredJWT } from 'jose';
 import {
@@ -17,14 +16,24 @@ import { ProviderError, TransientProviderError } from '../../src/providers/error
 import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src/providers/types.js';
 import { ManualClock, systemClock, type Clock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { faults, pkceChallenge, startCodexFake, type CodexFake, type FakeAccount } from '../fakes/codexFake.js';
+import { faults, pkceChallenge, startCodexFake, type CodexFake, type CodexFault, type FakeAccount } from '../fakes/codexFake.js';
+import { deferred, tempDir } from '../store/helpers.js';
 
-/** A ManualClock that records every sleep asked of it, so tests can see (and drive) retry waits. */
+/** A ManualClock that records every sleep asked of it and signals each one, so tests can see (and drive) retry waits. */
 class RecordingClock extends ManualClock {
   readonly sleeps: number[] = [];
+  #slept = deferred();
   override sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
-    return super.sleep(ms, signal);
+    const done = super.sleep(ms, signal);
+    this.#slept.resolve();
+    this.#slept = deferred();
+    return done;
+  }
+
+  /** Resolves once more than `count` sleeps have been asked for. */
+  async sleepsAbove(count: number): Promise<void> {
+    while (this.sleeps.length <= count) await this.#slept.promise;
   }
 }
 
@@ -46,27 +55,12 @@ function boundsFor(clock: Clock = systemClock, signal = new AbortController().si
   return { signal, deadline: clock.now() + 15 * 60_000 };
 }
 
-/** Waits for `cond`, yielding to the event loop between checks (no fixed sleeps). */
-async function eventually(cond: () => boolean, what: string): Promise<void> {
-  const giveUp = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > giveUp) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-/** Settles `promise` while advancing `clock` through each sleep it records. */
+/** Settles `promise` while advancing `clock` through each sleep it records (waits on the sleeps, never on time). */
 async function driveSleeps<T>(clock: RecordingClock, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  let handled = 0;
-  for (;;) {
-    await eventually(() => settled || clock.sleeps.length > handled, 'a retry wait or the result');
-    if (settled) return promise;
-    await clock.advance(clock.sleeps[handled++]!);
+  const settled = promise.then(() => true, () => true);
+  for (let handled = 0; ; handled++) {
+    if (await Promise.race([settled, clock.sleepsAbove(handled).then(() => false)])) return promise;
+    await clock.advance(clock.sleeps[handled]!);
   }
 }
 
@@ -182,33 +176,22 @@ describe('codex begin', { timeout: 20_000 }, () => {
     }
   });
 
-  it('gives up after three 429 retries with exponential backoff', async () => {
-    const clock = new RecordingClock();
-    const before = fake.counts.usercode;
-    fake.failNext('usercode', faults.rateLimited(), Infinity);
-    const error = await rejectsSafely(driveSleeps(clock, begin(clock)), TransientProviderError, /HTTP 429/);
-    assert.equal((error as TransientProviderError).status, 429);
-    assert.deepEqual(clock.sleeps, [1000, 2000, 4000]);
-    assert.equal(fake.counts.usercode, before + 4);
-  });
-
-  it('gives up at once when Retry-After is longer than a person should wait', async () => {
-    const clock = new RecordingClock();
-    const before = fake.counts.usercode;
-    fake.failNext('usercode', faults.rateLimited(120), Infinity);
-    await rejectsSafely(driveSleeps(clock, begin(clock)), TransientProviderError, /HTTP 429/);
-    assert.deepEqual(clock.sleeps, []);
-    assert.equal(fake.counts.usercode, before + 1);
-  });
-
-  it('retries a 5xx twice, then fails', async () => {
-    const clock = new RecordingClock();
-    const before = fake.counts.usercode;
-    fake.failNext('usercode', faults.serverError(503), Infinity);
-    await rejectsSafely(driveSleeps(clock, begin(clock)), TransientProviderError, /HTTP 503/);
-    assert.deepEqual(clock.sleeps, [1000, 2000]);
-    assert.equal(fake.counts.usercode, before + 3);
-  });
+  const giveUps: Array<{ name: string; fault: CodexFault; status: number; sleeps: number[] }> = [
+    { name: 'gives up after three 429 retries with exponential backoff', fault: faults.rateLimited(), status: 429, sleeps: [1000, 2000, 4000] },
+    { name: 'gives up at once when Retry-After is longer than a person should wait', fault: faults.rateLimited(120), status: 429, sleeps: [] },
+    { name: 'retries a 5xx twice, then fails', fault: faults.serverError(503), status: 503, sleeps: [1000, 2000] },
+  ];
+  for (const { name, fault, status, sleeps } of giveUps) {
+    it(name, async () => {
+      const clock = new RecordingClock();
+      const before = fake.counts.usercode;
+      fake.failNext('usercode', fault, Infinity);
+      const error = await rejectsSafely(driveSleeps(clock, begin(clock)), TransientProviderError, new RegExp(`HTTP ${status}`));
+      assert.equal((error as TransientProviderError).status, status);
+      assert.deepEqual(clock.sleeps, sleeps);
+      assert.equal(fake.counts.usercode, before + sleeps.length + 1, 'one request, then one per retry');
+    });
+  }
 
   it('recovers from one 5xx and one dropped connection', async () => {
     const clock = new RecordingClock();
@@ -439,16 +422,12 @@ describe('codex finish', { timeout: 20_000 }, () => {
 
 describe('codex save and accounts', { timeout: 20_000 }, () => {
   let home: string;
-  const homes: string[] = [];
   const authFile = () => path.join(home, 'auth.json');
   const readStore = async () => JSON.parse(await readFile(authFile(), 'utf8'));
   const pool = async () => (await readStore()).credential_pool['openai-codex'] as Array<Record<string, unknown>>;
 
-  beforeEach(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'codex-save-'));
-    homes.push(home);
-  });
-  after(() => Promise.all(homes.map((h) => rm(h, { recursive: true, force: true }))));
+  // beforeEach gets the test's own context, so the folder goes when each test ends.
+  beforeEach((t) => void (home = tempDir(t as TestContext, 'codex-save-')));
 
   async function signInAndSave(clock: ManualClock, account: Partial<FakeAccount> = {}) {
     const run = await signIn(clock, account);

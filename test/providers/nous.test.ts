@@ -1,9 +1,8 @@
 /** Nous Portal's device login against a Nous-style fake: its paths, the inference URL allowlist, the saved shape. */
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { decodeJwt } from 'jose';
 import { ProviderError } from '../../src/providers/errors.js';
 import { acceptInferenceUrl, nousProvider } from '../../src/providers/nous.js';
@@ -11,6 +10,7 @@ import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startNousFake, type DeviceFake } from '../fakes/nousFake.js';
+import { tempDir } from '../store/helpers.js';
 
 describe('acceptInferenceUrl', () => {
   it('accepts https on nousresearch.com and its subdomains only', () => {
@@ -46,10 +46,8 @@ describe('nous (Nous Portal device login)', () => {
     ctx = { clock, env: { HERMES_ONBOARD_NOUS_ISSUER: fake.url }, logger: silentLogger() };
   });
   after(() => fake.close());
-  beforeEach(async () => {
-    home = await fsp.mkdtemp(path.join(os.tmpdir(), 'nous-'));
-  });
-  afterEach(() => fsp.rm(home, { recursive: true, force: true }));
+  // beforeEach gets the test's own context, so the folder goes when each test ends.
+  beforeEach((t) => void (home = tempDir(t as TestContext, 'nous-')));
 
   async function approvedGrant(auth: DeviceAuthorization): Promise<unknown> {
     fake.approve(auth.userCode);

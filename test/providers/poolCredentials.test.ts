@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { poolAccountViews, savePoolAccount } from '../../src/providers/poolCredentials.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { tempDir } from '../store/helpers.js';
 
 test('signing in again clears a benched entry\'s health fields and keeps its id, priority and unknown keys', async (t) => {
-  const home = await mkdtemp(path.join(tmpdir(), 'pool-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
+  const home = tempDir(t, 'pool-');
   const dead = {
     id: 'abc123', label: 'old', auth_type: 'oauth', priority: 3, source: 'manual:device_code', access_token: 'old-at',
     last_status: 'dead', last_status_at: 1790000000, last_error_code: 401, last_error_reason: 'token_invalidated',

@@ -25,7 +25,7 @@ import { xaiProvider } from '../../src/providers/xai.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startGithubFake } from '../fakes/githubFake.js';
-import { startNousFake } from '../fakes/nousFake.js';
+import { startNousFake, type DeviceFake } from '../fakes/nousFake.js';
 import { startOidcDeviceServer } from '../fakes/oidcDeviceServer.js';
 import type { RequestGate } from '../fakes/requestGate.js';
 import { settleIo } from '../helpers/harness.js';
@@ -71,39 +71,62 @@ describe('rfc8628 helpers', () => {
   });
 });
 
-/** One provider and its loopback fake, as the shared suite needs them. */
+/** The controls of a running fake, as the shared suite needs them. */
+interface SuiteFake {
+  env: NodeJS.ProcessEnv;
+  approve(userCode: string): Promise<void>;
+  deviceRequests(): number;
+  tokenRequests(): number;
+  /** Holds the token endpoint's requests until released. */
+  holdToken(): RequestGate;
+  close(): Promise<void>;
+}
+
+/** One provider and its loopback fake. */
 interface Case {
   provider: Provider;
   /** Starts the fake; returns the env pointing at it and its controls. */
-  start(clock: ManualClock): Promise<{
-    env: NodeJS.ProcessEnv;
-    approve(userCode: string): Promise<void>;
-    deviceRequests(): number;
-    tokenRequests(): number;
-    /** Holds the token endpoint's requests until released. */
-    holdToken(): RequestGate;
-    close(): Promise<void>;
-  }>;
+  start(clock: ManualClock): Promise<SuiteFake>;
   /** The file a successful sign-in writes in the home. */
   savedFile: string;
 }
 
-const cases: Case[] = [
-  {
-    provider: nousProvider,
-    savedFile: 'auth.json',
+/** What tells one standard device-grant fake (startDeviceFake) from another: its issuer variable and paths. */
+interface DeviceFakeCase extends Omit<Case, 'start'> {
+  issuerEnv: string;
+  devicePath: string;
+  tokenPath: string;
+  startFake(now: () => number): Promise<DeviceFake>;
+}
+
+/** A case whose fake is a standard device-grant fake. */
+function deviceFakeCase({ issuerEnv, devicePath, tokenPath, startFake, ...rest }: DeviceFakeCase): Case {
+  return {
+    ...rest,
     async start(clock) {
-      const fake = await startNousFake({ now: () => clock.now() });
+      const fake = await startFake(() => clock.now());
+      const count = (p: string) => fake.requests.filter((r) => r.path === p).length;
       return {
-        env: { HERMES_ONBOARD_NOUS_ISSUER: fake.url },
+        env: { [issuerEnv]: fake.url },
         approve: async (code) => fake.approve(code),
-        deviceRequests: () => fake.requests.filter((r) => r.path === '/api/oauth/device/code').length,
-        tokenRequests: () => fake.requests.filter((r) => r.path === '/api/oauth/token').length,
+        deviceRequests: () => count(devicePath),
+        tokenRequests: () => count(tokenPath),
         holdToken: () => fake.hold('token'),
         close: () => fake.close(),
       };
     },
-  },
+  };
+}
+
+const cases: Case[] = [
+  deviceFakeCase({
+    provider: nousProvider,
+    savedFile: 'auth.json',
+    issuerEnv: 'HERMES_ONBOARD_NOUS_ISSUER',
+    devicePath: '/api/oauth/device/code',
+    tokenPath: '/api/oauth/token',
+    startFake: (now) => startNousFake({ now }),
+  }),
   {
     provider: xaiProvider,
     savedFile: 'auth.json',
@@ -119,27 +142,20 @@ const cases: Case[] = [
       };
     },
   },
-  {
+  deviceFakeCase({
     provider: copilotProvider,
     savedFile: '.env',
-    async start(clock) {
-      const fake = await startGithubFake({ now: () => clock.now() });
-      return {
-        env: { HERMES_ONBOARD_COPILOT_ISSUER: fake.url },
-        approve: async (code) => fake.approve(code),
-        deviceRequests: () => fake.requests.filter((r) => r.path === '/login/device/code').length,
-        tokenRequests: () => fake.requests.filter((r) => r.path === '/login/oauth/access_token').length,
-        holdToken: () => fake.hold('token'),
-        close: () => fake.close(),
-      };
-    },
-  },
+    issuerEnv: 'HERMES_ONBOARD_COPILOT_ISSUER',
+    devicePath: '/login/device/code',
+    tokenPath: '/login/oauth/access_token',
+    startFake: (now) => startGithubFake({ now }),
+  }),
 ];
 
 for (const c of cases) {
   describe(`${c.provider.id} through the flow engine`, () => {
     let clock: ManualClock;
-    let fake: Awaited<ReturnType<Case['start']>>;
+    let fake: SuiteFake;
     let engine: FlowEngine;
 
     before(async () => {

@@ -1,9 +1,8 @@
 /** xAI Grok's device login against a real authorization server (oidc-provider with features.deviceFlow). */
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { UnsecuredJWT } from 'jose';
 import { pollUntilDone, SLOW_DOWN_STEP_SECONDS, type PollObserver } from '../../src/flows/poller.js';
 import { ProviderError } from '../../src/providers/errors.js';
@@ -13,6 +12,7 @@ import { findXaiEntry, xaiEndpointCheck, xaiProvider } from '../../src/providers
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startOidcDeviceServer, type FakeAccount, type OidcDeviceServer } from '../fakes/oidcDeviceServer.js';
+import { tempDir } from '../store/helpers.js';
 
 const ALICE: FakeAccount = { sub: 'alice-sub', email: 'alice@example.com' };
 const BOB: FakeAccount = { sub: 'bob-sub', email: 'bob@example.com' };
@@ -30,10 +30,8 @@ describe('xai-oauth (against oidc-provider)', () => {
     ctx = { clock, env: { HERMES_ONBOARD_XAI_OAUTH_ISSUER: server.url }, logger: silentLogger() };
   });
   after(() => server.close());
-  beforeEach(async () => {
-    home = await fsp.mkdtemp(path.join(os.tmpdir(), 'xai-'));
-  });
-  afterEach(() => fsp.rm(home, { recursive: true, force: true }));
+  // beforeEach gets the test's own context, so the folder goes when each test ends.
+  beforeEach((t) => void (home = tempDir(t as TestContext, 'xai-')));
 
   /** Starts, approves as `account`, and returns the approved grant. */
   async function signIn(account: FakeAccount): Promise<{ auth: DeviceAuthorization; grant: unknown }> {

@@ -4,17 +4,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { AUTH_FILE, readAuthStore, StoreLockTimeoutError, updateAuthStore } from '../../src/store/authStore.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { needPython, pythonChild, tempDir } from './helpers.js';
+import { deferred, needPython, pythonChild, tempDir } from './helpers.js';
 
 const logger = silentLogger();
-
-/** A promise with its resolve function outside. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 describe('flock shared with Python fcntl.flock', () => {
   test('a Python process holding LOCK_EX makes update() wait until it lets go, then update() sees its write', async (t) => {
@@ -73,15 +67,27 @@ describe('flock shared with Python fcntl.flock', () => {
     const python = pythonChild(t, ['hold', home]);
     await python.waitFor('locked');
     let called = false;
-    const started = Date.now();
-    await assert.rejects(updateAuthStore(home, () => void (called = true), { logger, lockTimeoutMs: 300 }), (err: unknown) => {
+    let settled = false;
+    const clock = new ManualClock();
+    const waiting = deferred();
+    const update = updateAuthStore(home, () => void (called = true), {
+      logger,
+      lockTimeoutMs: 300,
+      clock,
+      onLockWait: () => waiting.resolve(),
+    });
+    update.then(() => (settled = true), () => (settled = true));
+    await waiting.promise;
+    await clock.advance(299);
+    assert.equal(settled, false, 'it waited the whole bound');
+    await clock.advance(1);
+    await assert.rejects(update, (err: unknown) => {
       assert.ok(err instanceof StoreLockTimeoutError);
       assert.match(err.message, /^auth\.json is locked by another process/);
       assert.match(err.message, /try again/);
       assert.equal(err.lockPath, path.join(home, 'auth.lock'));
       return true;
     });
-    assert.ok(Date.now() - started >= 290, 'it waited the whole bound');
     assert.equal(called, false);
     assert.equal(readFileSync(path.join(home, AUTH_FILE), 'utf8'), '{"untouched": true}');
     python.send('release');

@@ -4,20 +4,13 @@ import { chownSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ownerToKeep, serializeByPath } from '../../src/store/serialize.js';
-import { tempDir } from './helpers.js';
+import { deferred, tempDir } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 
-/** A promise with its resolve exposed, so a test decides when a task ends. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
-
 describe('serializeByPath', () => {
   test('tasks on one path run one at a time in call order; a failure reaches its caller and does not stop the next', async () => {
-    const first = gate();
+    const first = deferred();
     const events: string[] = [];
     const a = serializeByPath('/q/one', async () => {
       events.push('a start');
@@ -31,17 +24,17 @@ describe('serializeByPath', () => {
     });
     await Promise.resolve();
     assert.deepEqual(events, ['a start'], 'b waits for a');
-    first.open();
+    first.resolve();
     await assert.rejects(a, /a failed/);
     assert.equal(await b, 'b result');
     assert.deepEqual(events, ['a start', 'a end', 'b']);
   });
 
   test('tasks on different paths do not wait for each other', async () => {
-    const blocked = gate();
+    const blocked = deferred();
     const slow = serializeByPath('/q/slow', () => blocked.promise);
     assert.equal(await serializeByPath('/q/other', async () => 'done'), 'done');
-    blocked.open();
+    blocked.resolve();
     await slow;
   });
 });
