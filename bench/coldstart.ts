@@ -3,15 +3,13 @@
  * its first successful GET /api/health (the port is read from the `listening on http://…` log line).
  * Run alone: `npm run build && node dist/bench/coldstart.js`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawnServe, START_TIMEOUT_MS } from '../test/helpers/spawnServe.js';
 import { requestJson } from './lib/client.js';
-import { benchEnv } from './lib/env.js';
+import { LOOPBACK_NO_PROXY } from './lib/env.js';
 import { formatMs } from './lib/format.js';
 import { runIfMain } from './lib/main.js';
 import { median } from './lib/stats.js';
@@ -19,10 +17,6 @@ import { printTable, type SummaryRow } from './lib/summary.js';
 
 /** Runs measured. */
 export const RUNS = 10;
-/** The compiled command line. */
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-/** Longest one start may take. */
-const START_TIMEOUT_MS = 20_000;
 
 interface ColdStart {
   /** Spawn → the `listening on` line. */
@@ -49,28 +43,16 @@ async function firstHealthy(url: string, deadline: number): Promise<void> {
 async function coldStart(): Promise<ColdStart> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'hermes-bench-cold-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--home', home], {
-    env: benchEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    const url = await new Promise<{ url: string; at: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no "listening on" line in time')), START_TIMEOUT_MS);
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const match = /listening on (http:\/\/[^\s"]+)/.exec(line);
-        if (match) {
-          clearTimeout(timer);
-          resolve({ url: match[1]!, at: performance.now() });
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited with code ${code} before listening`)));
-    });
-    await firstHealthy(url.url, t0 + START_TIMEOUT_MS);
-    return { listeningMs: url.at - t0, healthMs: performance.now() - t0 };
+    const server = await spawnServe({ home, env: { ...LOOPBACK_NO_PROXY } });
+    const listeningMs = performance.now() - t0;
+    try {
+      await firstHealthy(server.url, t0 + START_TIMEOUT_MS);
+      return { listeningMs, healthMs: performance.now() - t0 };
+    } finally {
+      await server.stop();
+    }
   } finally {
-    child.kill('SIGTERM');
-    await exited;
     await rm(home, { recursive: true, force: true });
   }
 }

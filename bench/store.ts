@@ -1,7 +1,8 @@
 /**
- * Benchmark of the credential store: updates per second for 1 process and for 4 processes contending on one
- * auth.json, and the median and 99th percentile time of one update. Run: `node dist/bench/store.js [seconds]`.
- * Not part of `npm test`. Each update is a full locked read-modify-write with two fsyncs, on os.tmpdir().
+ * Benchmark 4: the credential store — updates per second for 1 process and for 4 processes contending on one
+ * auth.json, and the median and 99th percentile time of one update. Each update is a full locked
+ * read-modify-write with two fsyncs, on os.tmpdir(). Run alone: `node dist/bench/store.js [seconds]`.
+ * `--worker <home> <ms> <id>` is the mode of the contending child processes.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,8 +13,19 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { updateAuthStore, upsertPoolEntry } from '../src/store/index.js';
 import { silentLogger } from '../src/util/logger.js';
+import { benchEnv } from './lib/env.js';
+import { formatInt, formatMs } from './lib/format.js';
+import { isMain, runIfMain } from './lib/main.js';
+import { median, percentile } from './lib/stats.js';
+import { printTable, type SummaryRow } from './lib/summary.js';
 
-const WORKERS = 4;
+/** Processes contending in the second measurement. */
+export const WORKERS = 4;
+/** Seconds per measurement when none is given. */
+const DEFAULT_SECONDS = 5;
+/** How long past its measuring time a worker may take to report before it is killed. */
+const WORKER_GRACE_MS = 60_000;
+const TITLE = 'Store contention';
 const logger = silentLogger();
 
 /** Runs updates against `home` for `ms` milliseconds; returns each update's duration in milliseconds. */
@@ -47,38 +59,30 @@ async function seed(home: string): Promise<void> {
   );
 }
 
-/** The q-quantile (0..1) of sorted numbers. */
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+/** One worker process: `ready` once it waits for "go", `done` with its durations, `kill` to end it early. */
+interface Worker {
+  ready: Promise<void>;
+  done: Promise<number[]>;
+  kill(): void;
 }
 
-/** One result line: updates per second, median and p99 latency. */
-function report(name: string, durations: number[], wallMs: number): void {
-  const sorted = [...durations].sort((a, b) => a - b);
-  const perSecond = (durations.length / wallMs) * 1000;
-  console.log(
-    `${name.padEnd(28)} ${String(durations.length).padStart(6)} updates  ${perSecond.toFixed(0).padStart(6)} updates/s  ` +
-      `median ${quantile(sorted, 0.5).toFixed(2)} ms  p99 ${quantile(sorted, 0.99).toFixed(2)} ms`,
-  );
-}
-
-/** Starts one worker process; resolves with its durations once it has run. */
-function startWorker(home: string, ms: number, id: number, go: Promise<void>): { ready: Promise<void>; done: Promise<number[]> } {
+/** Starts one worker process; it runs once `go` resolves, and is killed if it has not reported well after its time. */
+function startWorker(home: string, ms: number, id: number, go: Promise<void>): Worker {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--worker', home, String(ms), `w${id}`], {
+    env: benchEnv(),
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
-  let onReady!: () => void;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  const done = new Promise<number[]>((resolve, reject) => {
-    lines.on('line', (line) => {
-      if (line === 'ready') return onReady();
-      resolve(JSON.parse(line) as number[]);
-    });
-    child.once('close', (code) => reject(new Error(`bench worker ${id} exited with ${code} before reporting`)));
-  });
+  const closed = new Promise<never>((_, reject) =>
+    child.once('close', (code) => reject(new Error(`bench worker ${id} exited with ${code} before reporting`))),
+  );
+  const ready = Promise.race([new Promise<void>((resolve) => lines.on('line', (line) => line === 'ready' && resolve())), closed]);
+  const reported = new Promise<number[]>((resolve) => lines.on('line', (line) => line !== 'ready' && resolve(JSON.parse(line) as number[])));
+  const killer = setTimeout(() => child.kill('SIGKILL'), ms + WORKER_GRACE_MS);
+  const done = Promise.race([reported, closed]).finally(() => clearTimeout(killer));
+  for (const p of [closed, ready, done]) p.catch(() => undefined); // the caller sees the failure through `ready` or `done`
   void go.then(() => child.stdin.end('go\n'));
-  return { ready, done };
+  return { ready, done, kill: () => child.kill('SIGKILL') };
 }
 
 /** The worker side: wait for "go" on stdin, run updates, print the durations as JSON. */
@@ -89,36 +93,64 @@ async function worker(home: string, ms: number, id: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(await runUpdates(home, ms, id))}\n`);
 }
 
-/** Both measurements, with the machine they ran on. */
-async function main(seconds: number): Promise<void> {
-  const ms = seconds * 1000;
-  const cpus = os.cpus();
-  console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node.js ${process.version}, ${os.platform()} ${os.release()}`);
-  console.log(`files in ${os.tmpdir()}; ${seconds} s per measurement; each update = flock + read + write temp + fsync + rename + fsync dir`);
-  const home = mkdtempSync(path.join(os.tmpdir(), 'hermes-bench-'));
+/** Runs WORKERS worker processes started together; returns every update's duration. */
+async function contend(home: string, ms: number): Promise<number[]> {
+  let go!: () => void;
+  const goSignal = new Promise<void>((resolve) => (go = resolve));
+  const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(home, ms, i, goSignal));
   try {
-    await seed(home);
-    await runUpdates(home, 200, 'warmup');
-    let start = performance.now();
-    const single = await runUpdates(home, ms, 'solo');
-    report('1 process', single, performance.now() - start);
-
-    let go!: () => void;
-    const goSignal = new Promise<void>((resolve) => (go = resolve));
-    const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(home, ms, i, goSignal));
     await Promise.all(workers.map((w) => w.ready));
-    start = performance.now();
     go();
-    const all = (await Promise.all(workers.map((w) => w.done))).flat();
-    report(`${WORKERS} processes contending`, all, performance.now() - start);
+    return (await Promise.all(workers.map((w) => w.done))).flat();
   } finally {
-    rmSync(home, { recursive: true, force: true });
+    for (const w of workers) w.kill(); // ends the others when one failed; a no-op for those that exited
   }
 }
 
+/** One measurement: what ran, its update durations and its wall time. */
+interface Measurement {
+  conditions: string;
+  durations: number[];
+  wallMs: number;
+}
+
+/** Times `run` and returns its durations with the wall time they took. */
+async function measure(conditions: string, run: () => Promise<number[]>): Promise<Measurement> {
+  const start = performance.now();
+  const durations = await run();
+  return { conditions, durations, wallMs: performance.now() - start };
+}
+
+/** Runs both measurements (`seconds` each) in a seeded temp store, prints its table and returns its summary rows. */
+export async function runStoreBenchmark(seconds = DEFAULT_SECONDS): Promise<SummaryRow[]> {
+  const ms = seconds * 1000;
+  const home = mkdtempSync(path.join(os.tmpdir(), 'hermes-bench-'));
+  const results: Measurement[] = [];
+  try {
+    await seed(home);
+    await runUpdates(home, 200, 'warmup');
+    results.push(await measure('1 process', () => runUpdates(home, ms, 'solo')));
+    results.push(await measure(`${WORKERS} processes contending`, () => contend(home, ms)));
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  const perSecond = (r: Measurement) => (r.durations.length / r.wallMs) * 1000;
+  printTable(
+    `${TITLE}: locked read-modify-write of one auth.json, ${seconds} s per row`,
+    ['Processes', 'Updates', 'Updates/s', 'Median', 'p99'],
+    results.map((r) => [r.conditions, formatInt(r.durations.length), formatInt(perSecond(r)), formatMs(median(r.durations)), formatMs(percentile(r.durations, 99))]),
+    [`Files in ${os.tmpdir()}; each update = flock + read + write temp + fsync + rename + fsync dir.`],
+  );
+  return results.map((r) => ({
+    benchmark: TITLE,
+    conditions: `${r.conditions}, one auth.json`,
+    result: `${formatInt(perSecond(r))} updates/s, median ${formatMs(median(r.durations))}, p99 ${formatMs(percentile(r.durations, 99))}`,
+  }));
+}
+
 const args = process.argv.slice(2);
-if (args[0] === '--worker') {
+if (isMain(import.meta.url) && args[0] === '--worker') {
   await worker(args[1]!, Number(args[2]), args[3]!);
 } else {
-  await main(Number(args[0] ?? 5));
+  runIfMain(import.meta.url, () => runStoreBenchmark(args[0] === undefined ? DEFAULT_SECONDS : Number(args[0])));
 }

@@ -1,13 +1,13 @@
 /** The environment benchmark child processes run with. */
+import { childEnv } from '../../test/helpers/spawnServe.js';
+
+/** Keeps loopback traffic off any proxy a library might still pick up. */
+export const LOOPBACK_NO_PROXY: Readonly<Record<string, string>> = { NO_PROXY: '127.0.0.1,localhost' };
 
 /**
- * The caller's environment without any HERMES_* setting or proxy (which could point the server at
- * another home, a token, or send loopback traffic elsewhere), plus `extra`.
+ * The caller's environment scrubbed like the tests' (no HERMES_* setting, proxy or extra CA, which could point
+ * the server at another home, a token, or send loopback traffic elsewhere), plus NO_PROXY for loopback and `extra`.
  */
 export function benchEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('HERMES_') && !/_proxy$/i.test(key)) env[key] = value;
-  }
-  return { ...env, NO_PROXY: '127.0.0.1,localhost', ...extra };
+  return childEnv({ ...LOOPBACK_NO_PROXY, ...extra });
 }

@@ -1,6 +1,7 @@
-/** A minimal server-sent-events reader for GET /api/onboarding/oauth/events. */
+/** Follows a flow's status over GET /api/onboarding/oauth/events, with the tests' server-sent-events parser. */
 import { request } from 'undici';
 import type { StatusPayload } from '../../src/flows/flow.js';
+import { sseEvents } from '../../test/helpers/sse.js';
 
 /**
  * Reads `event: status` messages from `url`, calling `onStatus` with each payload as it arrives, until
@@ -12,18 +13,7 @@ export async function readStatusEvents(url: string, onStatus: (payload: StatusPa
     await res.body.dump();
     throw new Error(`events answered ${res.statusCode}`);
   }
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const lines = block.split('\n');
-      if (!lines.includes('event: status')) continue;
-      const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-      onStatus(JSON.parse(data) as StatusPayload);
-    }
+  for await (const { event, data } of sseEvents(res.body)) {
+    if (event === 'status') onStatus(JSON.parse(data) as StatusPayload);
   }
 }

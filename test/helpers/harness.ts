@@ -26,6 +26,8 @@ import { ManualClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startCodexFake, type CodexFake, type CodexFakeSettings, type FakeAccount } from '../fakes/codexFake.js';
 
+export { sseEvents, type SseEvent } from './sse.js';
+
 /** The Host header sent by default: what a browser on the server's own machine sends. */
 export const DEFAULT_HOST_HEADER = '127.0.0.1:8788';
 /** Longest (real time) any harness wait may take before the test fails with a message saying what it waited for. */
@@ -122,30 +124,6 @@ export function eventually(check: () => boolean, what: string): Promise<void> {
     while (!stopped && !check()) await new Promise<void>((resolve) => setImmediate(resolve));
   };
   return guarded(loop(), what).finally(() => (stopped = true));
-}
-
-/** One server-sent event. */
-export interface SseEvent {
-  event: string;
-  data: string;
-}
-
-/** Reads server-sent events from a streaming fetch body until the server ends the stream. */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const lines = block.split('\n').filter((l) => !l.startsWith(':'));
-      if (lines.length === 0) continue; // a keep-alive comment
-      const field = (name: string) => lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).replace(/^ /, ''));
-      yield { event: field('event')[0] ?? 'message', data: field('data').join('\n') };
-    }
-  }
 }
 
 /** A running app with its fake, clock, home and captured logs. */

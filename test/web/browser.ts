@@ -3,7 +3,6 @@
  * process (`hermes-onboard serve --port 0`), a watcher that records every console error, failed request
  * and off-server request of a page, screenshots, and QR decoding from the page's canvas.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,11 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsQRModule from 'jsqr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { spawnServe, type ServeChild } from '../helpers/spawnServe.js';
 
 /** Debian's chromium, installed by scripts/install-test-deps.sh. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 /** Where screenshots of each state go (git-ignored). */
 export const SCREENSHOT_DIR = join(ROOT, 'test-output', 'screenshots');
 
@@ -49,7 +48,7 @@ export interface ServerProcess {
   url: string;
   /** The Hermes home it signs in (root of the profiles). */
   home: string;
-  /** Every line it printed (JSON log lines and stderr). */
+  /** Every stdout line it printed (JSON log lines). */
   output: string[];
   /** Stops it and removes its home. */
   close(): Promise<void>;
@@ -63,65 +62,23 @@ export interface ServerOptions {
   profiles?: string[];
 }
 
-/** Waits for the child to print its address; rejects with its output if it exits or takes over 15 s. */
-function waitForAddress(child: ChildProcess, output: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail('did not print its address within 15 s'), 15_000);
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      reject(new Error(`hermes-onboard serve ${why}:\n${output.join('\n')}`));
-    };
-    let buffered = '';
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        output.push(line);
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => fail(`exited with code ${code}`));
-  });
-}
-
 /** Starts the real server on a free port with a fresh Hermes home and no start rate limit. */
 export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
   const home = await mkdtemp(join(tmpdir(), 'hermes-web-'));
   for (const profile of options.profiles ?? []) await mkdir(join(home, 'profiles', profile), { recursive: true });
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('HERMES_') && !/_proxy$/i.test(key)) env[key] = value;
-  }
-  Object.assign(env, { HERMES_ONBOARD_START_RATE: '0', HOME: home }, options.env);
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--home', home], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  let url: string;
+  let child: ServeChild;
   try {
-    url = await waitForAddress(child, output);
+    child = await spawnServe({ home, env: { HERMES_ONBOARD_START_RATE: '0', ...options.env } });
   } catch (err) {
-    child.kill('SIGKILL');
     await rm(home, { recursive: true, force: true });
     throw err;
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    url,
+    url: child.url,
     home,
-    output,
+    output: child.output,
     async close() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(killer);
-      }
+      await child.stop();
       await rm(home, { recursive: true, force: true });
     },
   };
