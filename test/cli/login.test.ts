@@ -11,12 +11,10 @@ import path from 'node:path';
 import QRCode from 'qrcode';
 import { startCodexFake } from '../fakes/codexFake.js';
 import { startNousFake } from '../fakes/nousFake.js';
-import { guarded } from '../helpers/harness.js';
+import { assertNoLeak, guarded } from '../helpers/harness.js';
 import { tempDir } from '../store/helpers.js';
-import { runCli, runToEnd, type CliRun } from './cliRun.js';
+import { runCli, runToEnd, waitForCode, type CliRun } from './cliRun.js';
 
-/** The code box line, e.g. "│   ABCD-EFGH   │". */
-const CODE_RE = /│\s+(\S+)\s+│/;
 /** The address line under "Open this address". */
 const ADDRESS_RE = /Open this address[^\n]*\n\n\s+(\S+)\n/;
 /** Longest a sign-in with a 1 s poll interval may take to end after approval. */
@@ -24,7 +22,7 @@ const END_GUARD_MS = 15_000;
 
 /** Waits for the printed code and address. */
 async function instructions(run: CliRun): Promise<{ code: string; address: string }> {
-  const code = (await run.waitFor(CODE_RE))[1]!;
+  const code = await waitForCode(run);
   const address = (await run.waitFor(ADDRESS_RE))[1]!;
   return { code, address };
 }
@@ -49,9 +47,8 @@ test('login openai-codex: prints the address, code and QR, saves on approval, ex
   assert.match(run.stdout(), new RegExp(`Signed in as Codex OAuth \\(ada@example\\.com\\) — saved to ${authFile.replace(/[.\\]/g, '\\$&')}\\n$`));
   const store = JSON.parse(await readFile(authFile, 'utf8')) as { credential_pool: Record<string, Array<{ label: string }>> };
   assert.deepEqual(store.credential_pool['openai-codex']?.map((e) => e.label), ['Codex OAuth (ada@example.com)']);
-  const everything = run.stdout() + run.stderr();
   assert.ok(fake.issued.length > 0);
-  for (const secret of fake.issued) assert.ok(!everything.includes(secret), 'no issued secret in the output');
+  assertNoLeak([run.stdout(), run.stderr()], fake.issued);
   assert.equal(run.stdout().split('Waiting for you to approve').length, 2, 'off a terminal the status line is printed once');
   assert.equal(run.stderr(), '', 'nothing below warn is logged');
 });

@@ -5,9 +5,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ProvidersPayload } from '../../src/contract.js';
 import { startCodexFake } from '../fakes/codexFake.js';
-import { guarded } from '../helpers/harness.js';
+import { assertNoLeak, guarded } from '../helpers/harness.js';
 import { tempDir } from '../store/helpers.js';
-import { runCli, runToEnd } from './cliRun.js';
+import { runCli, runToEnd, waitForCode } from './cliRun.js';
 
 /** The table row of a provider id. */
 function row(stdout: string, id: string): string {
@@ -35,7 +35,7 @@ test('status lists every provider, not connected before and connected with the a
   assert.ok(beforeJson.providers.every((p) => !p.connected && p.accounts.length === 0));
 
   const login = runCli(t, root, ['login', 'openai-codex', '--home', root, '--profile', 'work'], env);
-  const code = (await login.waitFor(/│\s+(\S+)\s+│/))[1]!;
+  const code = await waitForCode(login);
   fake.approve(code, { email: 'grace@example.com', plan: 'pro' });
   assert.deepEqual(await guarded(login.exited, 'login to finish', 15_000), { code: 0, signal: null }, login.stderr());
 
@@ -49,7 +49,7 @@ test('status lists every provider, not connected before and connected with the a
   assert.deepEqual(codex?.accounts.map(({ label, email, plan }) => ({ label, email, plan })), [
     { label: 'Codex OAuth (grace@example.com)', email: 'grace@example.com', plan: 'pro' },
   ]);
-  for (const secret of fake.issued) assert.ok(!after.stdout.includes(secret) && !JSON.stringify(afterJson).includes(secret));
+  assertNoLeak([after.stdout, JSON.stringify(afterJson)], fake.issued);
 
   const root2 = await status('--profile', 'default');
   assert.match(root2.stdout, /^Profile: default /, 'the root profile is separate');

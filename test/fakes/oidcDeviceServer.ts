@@ -3,7 +3,8 @@
  * `features.deviceFlow`, configured with xAI's client id and scopes and serving OpenID Connect discovery.
  * Sign-ins are approved and denied through oidc-provider's own models (the DeviceCode found by its user
  * code gets a Grant and an account, or the error `access_denied`), as its own device pages do.
- * oidc-provider never sends `slow_down`; a middleware injects it on demand.
+ * oidc-provider never sends `slow_down`; a middleware injects it on demand. Every device code and token it
+ * hands out is recorded in `issued`, so tests can scan outputs for leaks.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -13,6 +14,8 @@ import { GateSet, type RequestGate } from './requestGate.js';
 
 export const XAI_FAKE_CLIENT_ID = 'b1a00492-073a-47ea-816f-4c329264a828';
 const OIDC_SCOPES = ['openid', 'offline_access', 'grok-cli:access', 'api:access'];
+/** The secret fields of device authorization and token answers. */
+const ISSUED_FIELDS = ['device_code', 'access_token', 'refresh_token', 'id_token'] as const;
 
 /** The parts of oidc-provider's (untyped) API this fake uses. */
 interface OidcDeviceCode {
@@ -63,6 +66,8 @@ export interface OidcDeviceServer {
   url: string;
   /** Times (from `now`) of every request to the token endpoint. */
   tokenRequests: number[];
+  /** Every device_code, access_token, refresh_token and id_token handed out, oldest first. */
+  issued: string[];
   /** Number of device authorization requests received. */
   deviceRequests(): number;
   /** Approves the code with this user code as `account`, through oidc-provider's DeviceCode and Grant. */
@@ -86,6 +91,7 @@ export async function startOidcDeviceServer(options: OidcDeviceServerOptions = {
   const now = options.now ?? Date.now;
   const accounts = new Map<string, FakeAccount>();
   const tokenRequests: number[] = [];
+  const issued: string[] = [];
   let deviceRequests = 0;
   const discoveryOverrides: Record<string, string> = {};
   let slowDowns: Array<number | undefined> = [];
@@ -141,8 +147,11 @@ export async function startOidcDeviceServer(options: OidcDeviceServerOptions = {
       }
     }
     await next();
-    if (ctx.path === '/.well-known/openid-configuration' && ctx.body && typeof ctx.body === 'object') {
-      Object.assign(ctx.body, discoveryOverrides);
+    if (!ctx.body || typeof ctx.body !== 'object') return;
+    if (ctx.path === '/.well-known/openid-configuration') Object.assign(ctx.body, discoveryOverrides);
+    const answer = ctx.body as Record<string, unknown>;
+    for (const field of ISSUED_FIELDS) {
+      if (typeof answer[field] === 'string') issued.push(answer[field]);
     }
   });
   server.on('request', provider.callback());
@@ -156,6 +165,7 @@ export async function startOidcDeviceServer(options: OidcDeviceServerOptions = {
   return {
     url,
     tokenRequests,
+    issued,
     deviceRequests: () => deviceRequests,
     async approve(userCode, account) {
       accounts.set(account.sub, account);

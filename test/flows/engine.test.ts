@@ -128,8 +128,11 @@ test('an ended flow never changes status again; cancel of an ended flow reports 
 
 test('single flight: concurrent starts for one provider and home share one flow and one begin', async () => {
   const gate = deferred();
-  const { engine, provider, calls } = setup({ beginGate: gate.promise });
+  const { engine, provider, calls, beginReached } = setup({ beginGate: gate.promise });
   const starts = Array.from({ length: 20 }, () => engine.start(provider, '/h', 'default'));
+  await guarded(beginReached, 'the provider to be asked for a code');
+  await settleIo(); // every other start has run as far as it can while begin is held
+  assert.equal(calls.begin, 1, 'one begin in flight for twenty concurrent starts');
   gate.resolve();
   const flows = await Promise.all(starts);
   assert.equal(new Set(flows.map((f) => f.id)).size, 1);

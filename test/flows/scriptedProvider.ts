@@ -33,6 +33,7 @@ export function scriptedProvider(options: {
 }) {
   const script = [...(options.script ?? [])];
   const calls = { begin: 0, poll: [] as number[], finish: 0, save: 0, saved: [] as string[] };
+  const beginReached = deferred();
   const finishReached = deferred();
   const saveReached = deferred();
   const provider: Provider = {
@@ -43,6 +44,7 @@ export function scriptedProvider(options: {
     supported: true,
     async begin(): Promise<DeviceAuthorization> {
       calls.begin += 1;
+      beginReached.resolve();
       await options.beginGate;
       if (options.beginFails) throw new TransientProviderError('Could not reach scripted.example: ECONNREFUSED.');
       return { userCode: 'ABCD-EFGH', verificationUri: 'https://example.test/device', expiresInSeconds: options.expiresIn ?? 600, intervalSeconds: options.interval ?? 5, secret: { deviceCode: 'dc-secret' } };
@@ -72,5 +74,5 @@ export function scriptedProvider(options: {
       return [];
     },
   };
-  return { provider, calls, finishReached: finishReached.promise, saveReached: saveReached.promise };
+  return { provider, calls, beginReached: beginReached.promise, finishReached: finishReached.promise, saveReached: saveReached.promise };
 }

@@ -1,22 +1,29 @@
 /**
  * The real command line as a child process: `hermes-onboard serve --port 0 --home <dir>`, with an environment
- * the test controls, waited for until it prints its address, and killed when the test ends.
+ * the test controls, waited for until it prints its address, and killed when the test ends; and the pieces
+ * any CLI child shares: the kill when the test ends and the waits on what it prints.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { spawnServe, type ServeChild } from './spawnServe.js';
 
-export { CLI, childEnv, type ChildExit } from './spawnServe.js';
+export { CLI, childEnv, START_TIMEOUT_MS, watchOutput, type ChildExit, type ChildOutput } from './spawnServe.js';
 
 /** A running `hermes-onboard serve`. */
 export type CliServer = ServeChild;
 
+/** Kills `proc` (SIGKILL) when the test `t` ends, unless it has exited: a failed test never leaves a child behind. */
+export function killWhenDone(t: TestContext, proc: ChildProcess): void {
+  t.after(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+}
+
 /** Starts `serve --port 0 --home <home>` with `env` (on top of childEnv); resolves once it listens, killed when `t` ends. */
 export async function startCli(t: TestContext, home: string, env: Record<string, string>): Promise<CliServer> {
   const server = await spawnServe({ home, env });
-  t.after(() => {
-    if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
-  });
+  killWhenDone(t, server.proc);
   return server;
 }
 

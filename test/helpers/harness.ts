@@ -37,8 +37,10 @@ export const WAIT_GUARD_MS = 5000;
 export interface HarnessOptions {
   /** Environment read by loadConfig (merged onto HERMES_ONBOARD_START_RATE=0), e.g. HERMES_ONBOARD_TOKEN. */
   configEnv?: NodeJS.ProcessEnv;
-  /** Command-line flags for loadConfig (the harness always sets `home`). */
+  /** Command-line flags for loadConfig (the harness sets `home` unless `homeFlag` is false). */
   flags?: { host?: string; allowedHost?: string[] };
+  /** false leaves `--home` out, so the app finds the home as Hermes Agent does: `<userHome>/.hermes`. */
+  homeFlag?: boolean;
   /** Extra environment for the app and its providers (merged onto the fake's issuer variable). */
   env?: NodeJS.ProcessEnv;
   /** How the Codex fake answers the usercode request. */
@@ -126,6 +128,19 @@ export function eventually(check: () => boolean, what: string): Promise<void> {
   return guarded(loop(), what).finally(() => (stopped = true));
 }
 
+/**
+ * Asserts that no secret (of 8 characters or more: shorter ones are not secrets and match by chance) appears in
+ * any of `texts`; the failure names the text and the secret's first characters only.
+ */
+export function assertNoLeak(texts: readonly string[], secrets: readonly string[]): void {
+  const real = secrets.filter((s) => s.length >= 8);
+  texts.forEach((text, i) => {
+    for (const secret of real) {
+      assert.ok(!text.includes(secret), `text #${i + 1} holds an issued secret (${secret.slice(0, 6)}…): ${text.slice(0, 300)}`);
+    }
+  });
+}
+
 /** A running app with its fake, clock, home and captured logs. */
 export class Harness {
   /** Every captured log line (raw JSON text). */
@@ -145,9 +160,9 @@ export class Harness {
   private constructor(
     /** Temp folder holding everything; removed by close(). */
     readonly dir: string,
-    /** The Hermes home (the root profile, `default`); `--home` of the app. */
+    /** The Hermes home (the root profile, `default`); `--home` of the app, or `<userHome>/.hermes` without it. */
     readonly home: string,
-    /** The fake user's home folder (no `.hermes` in it). */
+    /** The fake user's home folder (`.hermes` in it only when `homeFlag` is false). */
     readonly userHome: string,
     readonly clock: ManualClock,
     readonly fake: CodexFake,
@@ -162,7 +177,7 @@ export class Harness {
         },
       },
     });
-    const config = loadConfig({ HERMES_ONBOARD_START_RATE: '0', ...options.configEnv }, { ...options.flags, home });
+    const config = loadConfig({ HERMES_ONBOARD_START_RATE: '0', ...options.configEnv }, { ...options.flags, ...(options.homeFlag !== false && { home }) });
     const built = buildApp({
       config,
       env: { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer, ...options.env },
@@ -184,8 +199,8 @@ export class Harness {
   /** Creates the temp home, starts the fake and builds the app. Call close() when done (or use useHarness). */
   static async create(options: HarnessOptions = {}): Promise<Harness> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hermes-http-'));
-    const home = path.join(dir, 'hermes');
     const userHome = path.join(dir, 'user');
+    const home = options.homeFlag === false ? path.join(userHome, '.hermes') : path.join(dir, 'hermes');
     await mkdir(userHome, { recursive: true });
     await mkdir(home, { recursive: true });
     for (const name of options.profiles ?? []) await mkdir(path.join(home, 'profiles', name), { recursive: true });
@@ -336,17 +351,10 @@ export class Harness {
    * saw, any captured log line, or any of `texts`.
    */
   assertNoSecrets(texts: readonly string[] = [], extraSecrets: readonly string[] = []): void {
-    const secrets = [...this.fake.issued, ...extraSecrets].filter((s) => s.length >= 8);
-    const haystacks: Array<[string, string]> = [
-      ...this.transcript.map((t, i) => [`response #${i + 1}`, t] as [string, string]),
-      ...this.logLines.map((l, i) => [`log line #${i + 1}`, l] as [string, string]),
-      ...texts.map((t, i) => [`text #${i + 1}`, t] as [string, string]),
-    ];
-    for (const [where, text] of haystacks) {
-      for (const secret of secrets) {
-        assert.ok(!text.includes(secret), `${where} holds an issued secret (${secret.slice(0, 6)}…): ${text.slice(0, 300)}`);
-      }
-    }
+    assertNoLeak(
+      [...this.transcript.map((t, i) => `response #${i + 1}: ${t}`), ...this.logLines.map((l, i) => `log line #${i + 1}: ${l}`), ...texts],
+      [...this.fake.issued, ...extraSecrets],
+    );
   }
 
   /** Starts a real listener on 127.0.0.1 at a free port (for streaming tests); returns its base URL. */

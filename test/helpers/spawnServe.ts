@@ -4,7 +4,6 @@
  * the "listening on" log line. No test context and no app imports.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI (dist/src/cli.js). */
@@ -33,6 +32,56 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (!scrubbed(name)) env[name] = value;
   }
   return { ...env, ...extra };
+}
+
+/** What a child printed, and waits on it. */
+export interface ChildOutput {
+  /** Everything written on stdout so far. */
+  stdout(): string;
+  /** The complete stdout lines so far (a live array). */
+  lines: string[];
+  /** Everything written on stderr so far. */
+  stderr(): string;
+  /** Resolves when the process has exited and its output is all read. */
+  exited: Promise<ChildExit>;
+  /** Resolves with the first match of `pattern` in stdout (now or later); rejects when the child exits first or after `ms`. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpExecArray>;
+}
+
+/** Collects a child's stdout and stderr and answers waits on stdout, re-checked on each chunk (never on a timer). */
+export function watchOutput(proc: ChildProcessWithoutNullStreams, what = 'the command'): ChildOutput {
+  let out = '';
+  let err = '';
+  const lines: string[] = [];
+  const wakers = new Set<() => void>();
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    const complete = out.split('\n');
+    lines.splice(0, lines.length, ...complete.slice(0, -1));
+    for (const wake of [...wakers]) wake();
+  });
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<ChildExit>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
+  const waitFor = (pattern: RegExp, ms = START_TIMEOUT_MS): Promise<RegExpExecArray> =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const settle = (done: () => void) => {
+        clearTimeout(timer);
+        wakers.delete(check);
+        done();
+      };
+      const check = () => {
+        const match = pattern.exec(out);
+        if (match) settle(() => resolve(match));
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(`timed out after ${ms} ms waiting for ${what} to print ${pattern}`))), ms);
+      wakers.add(check);
+      check();
+      void exited.then(({ code, signal }) => {
+        check();
+        settle(() => reject(new Error(`${what} exited (${code ?? signal}) before printing ${pattern}:\n${out}\n${err}`)));
+      });
+    });
+  return { stdout: () => out, lines, stderr: () => err, exited, waitFor };
 }
 
 /** What to start. */
@@ -81,36 +130,12 @@ export async function spawnServe(options: ServeOptions): Promise<ServeChild> {
     env: childEnv({ HOME: home, HERMES_ONBOARD_LOG_LEVEL: 'info', ...options.env }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  const output: string[] = [];
-  const lineWaiters = new Set<() => void>();
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  createInterface({ input: proc.stdout }).on('line', (line) => {
-    output.push(line);
-    for (const wake of [...lineWaiters]) wake();
-  });
-  const exited = new Promise<ChildExit>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
+  const watched = watchOutput(proc, 'the server');
+  const { exited } = watched;
   const running = () => proc.exitCode === null && proc.signalCode === null;
-
-  const waitForLine = (text: string, ms = START_TIMEOUT_MS): Promise<string> =>
-    new Promise<string>((resolve, reject) => {
-      const settle = (done: () => void) => {
-        clearTimeout(timer);
-        lineWaiters.delete(check);
-        done();
-      };
-      const check = () => {
-        const line = output.find((l) => l.includes(text));
-        if (line !== undefined) settle(() => resolve(line));
-      };
-      const timer = setTimeout(() => settle(() => reject(new Error(`timed out after ${ms} ms waiting for the server to print "${text}"`))), ms);
-      lineWaiters.add(check);
-      check();
-      void exited.then(({ code, signal }) => {
-        check();
-        settle(() => reject(new Error(`the server exited (${code ?? signal}) before printing "${text}":\n${[...output, stderr].join('\n')}`)));
-      });
-    });
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const waitForLine = async (text: string, ms = START_TIMEOUT_MS): Promise<string> =>
+    (await watched.waitFor(new RegExp(`^.*${escape(text)}.*$`, 'm'), ms))[0];
 
   const stop = async (): Promise<ChildExit> => {
     if (!running()) return exited;
@@ -121,7 +146,7 @@ export async function spawnServe(options: ServeOptions): Promise<ServeChild> {
 
   try {
     const url = listeningUrl(await waitForLine('listening on'));
-    return { url, proc, output, stderr: () => stderr, exited, waitForLine, stop };
+    return { url, proc, output: watched.lines, stderr: watched.stderr, exited, waitForLine, stop };
   } catch (error) {
     if (running()) proc.kill('SIGKILL');
     throw error;

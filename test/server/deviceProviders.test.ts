@@ -113,9 +113,12 @@ test('aliases start their providers; verification_uri_complete only when sent; a
   assert.ok(providers.filter((p) => !p.supported).every((p) => !p.connected && p.accounts.length === 0));
 
   const auth = await harness.readAuth();
+  const xaiSaved = auth.credential_pool['xai-oauth'].flatMap((e: Record<string, string>) => [e.access_token, e.refresh_token]);
+  assert.ok(xaiSaved.every((token: string) => xai.issued.includes(token)), 'the xAI fake recorded the tokens that were saved');
+  assert.ok(xai.issued.length >= 4, 'a device code and access, refresh and id tokens were issued');
   const issued = [
     ...[...nous.records.values(), ...github.records.values()].flatMap((r) => [r.deviceCode, String(r.issued?.access_token), String(r.issued?.refresh_token)]),
-    ...auth.credential_pool['xai-oauth'].flatMap((e: Record<string, string>) => [e.access_token, e.refresh_token]),
+    ...xai.issued,
   ];
-  harness.assertNoSecrets([], issued);
+  harness.assertNoSecrets([], issued); // every answer the harness saw (the starts included) and every log line
 });

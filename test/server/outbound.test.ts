@@ -12,6 +12,7 @@ import path from 'node:path';
 import { startCodexFake, type CodexFake } from '../fakes/codexFake.js';
 import { startForwardProxy, startTlsTerminator, type ForwardProxy } from '../fakes/relays.js';
 import { postJson, startCli } from '../helpers/cliChild.js';
+import { assertNoLeak } from '../helpers/harness.js';
 import { allowedSkip } from '../helpers/requirements.js';
 import { makeTestPki, opensslMissingReason, type TestPki } from '../helpers/testCa.js';
 import { tempDir } from '../store/helpers.js';
@@ -44,10 +45,12 @@ describe('outbound requests: proxy and extra CAs', { skip }, () => {
     rmSync(pkiDir, { recursive: true, force: true });
   });
 
-  /** Starts a child server with `env`, POSTs a Codex start to it and returns the answer. */
+  /** Starts a child server with `env`, POSTs a Codex start to it, checks no issued secret is in the answer or the output, and returns the answer. */
   async function startCodex(t: Parameters<typeof tempDir>[0], env: Record<string, string>) {
     const server = await startCli(t, tempDir(t, 'hermes-outbound-'), env);
-    return postJson(`${server.url}/api/onboarding/oauth/start`, { provider: 'openai-codex' });
+    const start = await postJson(`${server.url}/api/onboarding/oauth/start`, { provider: 'openai-codex' });
+    assertNoLeak([JSON.stringify(start.body), ...server.output, server.stderr()], fake.issued);
+    return start;
   }
 
   const viaProxy = () => ({

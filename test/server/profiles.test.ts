@@ -85,24 +85,16 @@ test('providers with a bad or missing profile answers 400', async (t) => {
 });
 
 test('an active_profile naming a missing profile is a clear 400 everywhere, not a 500', async (t) => {
-  const { mkdtemp, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { buildApp } = await import('../../src/server/app.js');
-  const { loadConfig } = await import('../../src/server/config.js');
-  const userHome = await mkdtemp(path.join(tmpdir(), 'onboard-user-'));
-  t.after(() => rm(userHome, { recursive: true, force: true }));
-  await mkdir(path.join(userHome, '.hermes', 'profiles', 'work'), { recursive: true });
-  await writeFile(path.join(userHome, '.hermes', 'active_profile'), 'gone\n');
-  const { app } = buildApp({ config: loadConfig({}), env: {}, userHome });
-  t.after(() => app.close());
+  const h = await useHarness(t, { homeFlag: false, profiles: ['work'] });
+  await writeFile(path.join(h.home, 'active_profile'), 'gone\n');
   for (const url of ['/api/onboarding/profiles', '/api/onboarding/providers']) {
-    const res = await app.inject({ url, headers: { host: '127.0.0.1:8788' } });
-    assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
-    assert.match(JSON.parse(res.body).error, /gone/);
+    const res = await h.request({ url });
+    assert.equal(res.status, 400, `${url}: ${res.text}`);
+    assert.match(res.body.error, /gone/);
   }
-  await writeFile(path.join(userHome, '.hermes', 'active_profile'), 'work\n');
-  const res = await app.inject({ url: '/api/onboarding/profiles', headers: { host: '127.0.0.1:8788' } });
-  assert.deepEqual(JSON.parse(res.body), { ok: true, active: 'work', profiles: ['default', 'work'] });
+  await writeFile(path.join(h.home, 'active_profile'), 'work\n');
+  const res = await h.request({ url: '/api/onboarding/profiles' });
+  assert.deepEqual(res.body, { ok: true, active: 'work', profiles: ['default', 'work'] });
 });
 
 test('a malformed credential pool in auth.json lists as empty and a sign-in into it fails clearly, leaving the file as it was', async (t) => {

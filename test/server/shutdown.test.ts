@@ -10,7 +10,7 @@ import path from 'node:path';
 import { acquireFlock } from '../../src/store/lock.js';
 import { startCodexFake } from '../fakes/codexFake.js';
 import { holdsOpen, postJson, procFdMissingReason, startCli, type CliServer } from '../helpers/cliChild.js';
-import { eventually, guarded, useHarness } from '../helpers/harness.js';
+import { assertNoLeak, eventually, guarded, useHarness } from '../helpers/harness.js';
 import { allowedSkip } from '../helpers/requirements.js';
 import { tempDir } from '../store/helpers.js';
 
@@ -19,12 +19,10 @@ const SHUTDOWN_BOUND_MS = 5000;
 
 /** Sends `signal` and asserts the child exits 0 (not killed by the signal) within the shutdown bound. */
 async function stopsCleanly(server: CliServer, signal: NodeJS.Signals): Promise<void> {
-  const signalledAt = Date.now();
   server.proc.kill(signal);
   const end = await guarded(server.exited, `the server to exit after ${signal}`, SHUTDOWN_BOUND_MS);
   assert.equal(end.signal, null, `the process handled ${signal} instead of dying of it`);
   assert.equal(end.code, 0, `exit code; stderr: ${server.stderr()}`);
-  assert.ok(Date.now() - signalledAt < SHUTDOWN_BOUND_MS);
   assert.ok(server.output.some((l) => l.includes('shutting down') && l.includes(signal)), `the shutdown on ${signal} is logged`);
 }
 
@@ -59,8 +57,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await stopsCleanly(server, signal);
     assert.equal(existsSync(path.join(dir, 'auth.json')), false, 'the pending sign-in wrote nothing');
     assert.equal(await refused(server.url), true, 'the port no longer answers');
-    const everything = `${server.output.join('\n')}\n${server.stderr()}`;
-    for (const secret of fake.issued) assert.ok(!everything.includes(secret), 'no secret in the output');
+    assertNoLeak([...server.output, server.stderr(), JSON.stringify(start.body)], fake.issued);
   });
 }
 
@@ -105,6 +102,8 @@ test('SIGTERM during a commit: new requests are refused at once, the commit fini
   assert.deepEqual(store.credential_pool['openai-codex']?.map((e) => e.label), ['Codex OAuth (shutdown@example.com)']);
   assert.equal((await stat(path.join(dir, 'auth.json'))).mode & 0o777, 0o600);
   assert.ok(server.output.some((l) => l.includes('sign-in succeeded')), 'the flow ended in success, not cancelled');
+  assert.ok(fake.issued.length > 0, 'tokens were issued and exchanged');
+  assertNoLeak([...server.output, server.stderr(), JSON.stringify(start.body)], fake.issued);
 });
 
 test('closing the server while a start waits for a hanging provider ends promptly', async (t) => {

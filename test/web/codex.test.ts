@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { faults, startCodexFake, type CodexFake, type CodexFakeOptions } from '../fakes/codexFake.js';
+import { assertNoLeak } from '../helpers/harness.js';
 import {
   browserSkipReason,
   clickSignIn,
@@ -94,7 +95,7 @@ describe('onboarding page: OpenAI Codex', { skip }, () => {
     assert.equal(entries.length, 1);
     assert.ok(fake.issued.includes(String(entries[0]?.access_token)), 'auth.json holds the token the provider issued');
     const text = await page.content();
-    for (const secret of fake.issued) assert.ok(!text.includes(secret), 'no provider secret reaches the page');
+    assertNoLeak([text], fake.issued);
 
     await page.locator('[data-action="done"]').click();
     assert.equal(await flowPanel(page, 'success').count(), 0);
@@ -156,7 +157,7 @@ describe('onboarding page: OpenAI Codex', { skip }, () => {
     const message = (await page.locator('#flow-message').textContent()) ?? '';
     assert.ok(message.length > 10, 'an explanation is shown');
     const html = await page.content();
-    for (const secret of fake.issued) assert.ok(!html.includes(secret), 'no secret on the page');
+    assertNoLeak([html], fake.issued);
     assert.doesNotMatch(html, /code_verifier=|Bearer ey/);
     await screenshot(page, 'codex-7-provider-error');
     assert.deepEqual(problems.list, []);
