@@ -4,7 +4,8 @@
  * path; `pass` hands a request to the upstream (a normal fake, proxied byte for byte), so a test can
  * have a good user-code answer followed by a broken token answer.
  *
- * Faults: reset mid-answer, accept and never answer, a body trickling a byte a second, HTML error
+ * Faults: reset mid-answer, accept and never answer, a body trickling a byte a second (of the server's
+ * clock, so a test's ManualClock drives it), HTML error
  * pages, invalid JSON, a 50 MB JSON body (streamed, counting what the client let through), a wrong
  * content type, a redirect to another host, scripted JSON answers (a token answer without
  * access_token, slow_down…), and connection refused (`refuseConnections` closes the port).
@@ -19,10 +20,11 @@ import { randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 
 /** Size of the `huge` body: 50 MB. */
 export const HUGE_BODY_BYTES = 50 * 1024 * 1024;
-/** Real-time gap between trickled bytes. */
+/** Gap between trickled bytes, by the server's clock. */
 export const TRICKLE_EVERY_MS = 1000;
 
 /** What the server does with a request. */
@@ -31,7 +33,7 @@ export type ChaosFault =
   | { kind: 'reset' }
   /** Read the request, never answer. */
   | { kind: 'hang' }
-  /** 200 JSON headers, then one body byte every TRICKLE_EVERY_MS of real time. */
+  /** 200 JSON headers, then one body byte every TRICKLE_EVERY_MS of the server's clock. */
   | { kind: 'trickle' }
   /** An HTML error page (a proxy's or a load balancer's). */
   | { kind: 'html'; status: number }
@@ -83,8 +85,8 @@ export interface ChaosServerOptions {
   upstream?: string;
   /** The default fault for every path (without one: `pass` when an upstream is set, else a JSON 404). */
   fault?: ChaosFault;
-  /** Clock stamping `requests[].time` (share the test's ManualClock); Date.now by default. */
-  clock?: { now(): number };
+  /** Clock stamping `requests[].time` and pacing `trickle` (share the test's ManualClock); the system clock by default. */
+  clock?: Clock;
   /** Host to bind (another loopback address for an "other host"). */
   host?: string;
 }
@@ -102,6 +104,8 @@ export interface ChaosServer {
   setDefault(fault: ChaosFault): void;
   /** Sets where `pass` requests go (e.g. a fake started after this server). */
   setUpstream(url: string): void;
+  /** Sets the clock for later requests (e.g. the ManualClock of a harness built after this server). */
+  setClock(next: Clock): void;
   /** Requests currently held open on purpose (hang, trickle). */
   readonly stalled: number;
   /** Requests whose connection is still open. */
@@ -119,7 +123,7 @@ const HTML_TITLES: Record<number, string> = { 200: 'Welcome', 502: 'Bad Gateway'
 
 /** Starts a chaos server on 127.0.0.1 (or `options.host`) at a free port. */
 export async function startChaosServer(options: ChaosServerOptions = {}): Promise<ChaosServer> {
-  const clock = options.clock ?? { now: () => Date.now() };
+  let clock = options.clock ?? systemClock;
   let upstream = options.upstream ? new URL(options.upstream) : undefined;
   let fallback: ChaosFault | undefined = options.fault;
   const notFound: ChaosFault = { kind: 'json', status: 404, body: { error: 'not_found' } };
@@ -184,12 +188,15 @@ export async function startChaosServer(options: ChaosServerOptions = {}): Promis
         res.flushHeaders();
         const body = Buffer.from(JSON.stringify({ device_auth_id: secret('deviceauth_'), access_token: secret('at_'), user_code: 'SLOW-CODE' }));
         let sent = 0;
-        const timer = setInterval(() => {
-          if (sent >= body.length) return void (clearInterval(timer), res.end());
+        let cancel = () => {};
+        const tick = () => {
+          if (entry.closed) return;
+          if (sent >= body.length) return void res.end();
           void write(res, entry, body.subarray(sent, ++sent));
-        }, TRICKLE_EVERY_MS);
-        timer.unref();
-        res.once('close', () => clearInterval(timer));
+          cancel = clock.setTimer(TRICKLE_EVERY_MS, tick);
+        };
+        cancel = clock.setTimer(TRICKLE_EVERY_MS, tick);
+        res.once('close', () => cancel());
         return stall(res);
       }
       case 'html': {
@@ -296,6 +303,7 @@ export async function startChaosServer(options: ChaosServerOptions = {}): Promis
     route: (path, fault) => void routes.set(path, fault),
     setDefault: (fault) => void (fallback = fault),
     setUpstream: (next) => void (upstream = new URL(next)),
+    setClock: (next) => void (clock = next),
     get stalled() {
       return stalled;
     },

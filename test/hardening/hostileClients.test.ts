@@ -79,7 +79,8 @@ const SUCCESS: Record<string, Partial<Record<string, z.ZodType>>> = {
   '/api/health': { GET: z.strictObject({ ok: z.literal(true), version: z.string() }) },
   '/api/onboarding/oauth/start': { POST: z.union([startPayload, statusPayload]) },
   '/api/onboarding/oauth/poll': { GET: statusPayload },
-  '/api/onboarding/oauth/cancel': { POST: statusPayload },
+  // CONTRACT §3: an unknown id answers `{ok: true, flow_id, status: 'cancelled'}` (no provider: there is none).
+  '/api/onboarding/oauth/cancel': { POST: z.union([statusPayload, z.strictObject({ ok: z.literal(true), flow_id: z.string(), status: z.literal('cancelled') })]) },
   '/api/onboarding/oauth/events': { GET: statusPayload },
   '/api/onboarding/providers': { GET: providersPayload },
   '/api/onboarding/profiles': { GET: z.strictObject({ ok: z.literal(true), active: z.string(), profiles: z.array(z.string()) }) },
@@ -88,12 +89,18 @@ const ROUTES = Object.keys(SUCCESS);
 /** The page and its assets: not JSON, and revalidated (`no-cache`) rather than `no-store`. */
 const PAGE_ROUTES = new Set(['/', '/assets/app.js', '/assets/app.css', '/assets/icon.svg']);
 
-function decodedPath(url: string): string {
-  const raw = url.split('?')[0]!;
+/** The path as `app.inject` and the router see it: WHATWG-normalised (dot segments, backslashes), then percent-decoded. */
+function routedPath(url: string): string {
+  let path: string;
   try {
-    return decodeURIComponent(raw);
+    path = new URL(url, 'http://h').pathname;
   } catch {
-    return raw;
+    path = url.split('?')[0]!;
+  }
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
   }
 }
 
@@ -101,7 +108,7 @@ function decodedPath(url: string): string {
 function checkAnswer(req: ApiRequest, res: ApiResponse): void {
   const what = `${req.method} ${req.url.slice(0, 120)} → ${res.status} ${res.text.slice(0, 200)}`;
   assert.ok(res.status >= 200 && res.status < 500, `no 5xx (nor 1xx/3xx) for a client's request: ${what}`);
-  const path = decodedPath(req.url);
+  const path = routedPath(req.url);
   const page = PAGE_ROUTES.has(path) && res.status === 200;
   assert.equal(res.headers['cache-control'], page && path !== '/' ? 'no-cache' : 'no-store', `Cache-Control: ${what}`);
   if (req.method === 'HEAD' || page) return;
@@ -161,13 +168,16 @@ const flowIdValue = (allowPending: boolean) =>
 
 const queryValue = fc.oneof(fc.constantFrom(...PROVIDER_NAMES, 'default', ...PROFILES, 'missing', '../..', ''), junkText);
 
-/** A query string: known keys (also repeated, bracketed or prototype-named) with junk values. */
-const queryString = (route: string) =>
+/** Whether a request to `path` may reach the SSE route (which stays open for a pending flow), whatever the router's case or slash rules. */
+const mayReachEvents = (path: string) => /events/i.test(routedPath(path));
+
+/** A query string for `path`: known keys (also repeated, bracketed or prototype-named) with junk values; pending flows only where no event stream can open. */
+const queryString = (path: string) =>
   fc
     .array(
       fc.tuple(
         fc.oneof(fc.constantFrom('flow_id', 'profile', 'provider', 'flow_id[]', 'flow_id[a]', '__proto__', '__proto__[polluted]', 'constructor[prototype][polluted]'), dangerousKey, ascii(12)),
-        fc.oneof(flowIdValue(route !== '/api/onboarding/oauth/events'), queryValue),
+        fc.oneof(flowIdValue(!mayReachEvents(path)), queryValue),
       ),
       { maxLength: 4 },
     )
@@ -272,13 +282,13 @@ const remoteArb = fc.oneof(
 const requestArb: fc.Arbitrary<ApiRequest> = fc
   .record({
     method: fc.constantFrom<Method>(...METHODS),
-    path: pathArb,
-    query: fc.option(fc.constantFrom(...ROUTES).chain(queryString), { nil: undefined }),
+    target: pathArb.chain((path) => fc.tuple(fc.constant(path), fc.option(queryString(path), { nil: undefined }))),
     headers: headersArb,
     extra: extraHeaders,
     payload: bodyArb,
     remoteAddress: remoteArb,
   })
+  .map(({ target: [path, query], ...rest }) => ({ ...rest, path, query }))
   .map(({ method, path, query, headers, extra, payload, remoteAddress }) => ({
     method,
     url: query === undefined ? path : `${path}?${query}`,
@@ -289,7 +299,7 @@ const requestArb: fc.Arbitrary<ApiRequest> = fc
 
 /** Requests to the routes as the page sends them (method, JSON content type, same origin), with hostile bodies and queries. */
 const routeRequestArb: fc.Arbitrary<ApiRequest> = fc.oneof(
-  fc.tuple(fc.constantFrom('/api/onboarding/oauth/start', '/api/onboarding/oauth/cancel'), bodyArb).map(([url, payload]) => ({
+  fc.tuple(fc.constantFrom('/api/onboarding/oauth/start', '/api/onboarding/oauth/cancel'), fc.oneof({ weight: 1, arbitrary: validStart.map((v) => JSON.stringify(v)) }, { weight: 3, arbitrary: bodyArb })).map(([url, payload]) => ({
     method: 'POST' as const,
     url,
     headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8788' },
