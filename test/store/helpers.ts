@@ -1,7 +1,7 @@
 /** Shared helpers of the store tests: temp homes, and child processes (Node and Python) spoken to by lines. */
 import { allowedSkip } from '../helpers/requirements.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -118,4 +118,55 @@ export function nodeChild(t: TestContext, args: string[], options: SpawnOptionsW
 /** Starts the Python (Hermes Agent stand-in) child with a command. */
 export function pythonChild(t: TestContext, args: string[]): LineChild {
   return ownedChild(t, 'python3', [PYTHON_CHILD, ...args], {});
+}
+
+/** The kinds of file system a Hermes home is mounted on in the lock tests. */
+export type MountKind = 'tmpfs' | 'overlay';
+
+/**
+ * A fresh folder on its own tmpfs, or the merged folder of an overlay mount (`lower` gets `lowerFiles` first,
+ * so they are copied up on first write, as in a container image), unmounted and removed when the test ends.
+ * Mounting needs root: elsewhere the test skips with the reason; in CI (CI=true) it fails instead.
+ */
+export function mountedDir(t: TestContext, kind: MountKind, lowerFiles: Record<string, string> = {}): string | undefined {
+  const base = mkdtempSync(path.join(os.tmpdir(), `hermes-${kind}-`));
+  const mounts: string[] = [];
+  t.after(() => {
+    for (const target of mounts.reverse()) {
+      // A child that failed the test may still hold a file open there: detach lazily then.
+      if (spawnSync('umount', [target]).status !== 0) spawnSync('umount', ['--lazy', target]);
+    }
+    rmSync(base, { recursive: true, force: true });
+  });
+  const mount = (args: string[], target: string): string | undefined => {
+    const r = spawnSync('mount', [...args, target], { encoding: 'utf8' });
+    if (r.status === 0) {
+      mounts.push(target);
+      return undefined;
+    }
+    return `cannot mount ${kind} (mount ${args.join(' ')}: ${(r.error?.message ?? r.stderr).trim()}); mounting needs root`;
+  };
+  let failure: string | undefined;
+  let home: string;
+  if (kind === 'tmpfs') {
+    home = path.join(base, 'home');
+    mkdirSync(home);
+    failure = mount(['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs'], home);
+  } else {
+    const [lower, upper, work] = ['lower', 'upper', 'work'].map((name) => path.join(base, name)) as [string, string, string];
+    home = path.join(base, 'merged');
+    for (const dir of [lower, upper, work, home]) mkdirSync(dir);
+    for (const [name, text] of Object.entries(lowerFiles)) writeFileSync(path.join(lower, name), text, { mode: 0o600 });
+    failure = mount(['-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, 'overlay'], home);
+  }
+  const reason = allowedSkip(failure);
+  if (reason === undefined) return home;
+  t.diagnostic(`skipped: ${reason}`);
+  t.skip(reason);
+  return undefined;
+}
+
+/** The file system type the kernel reports for `dir` (`tmpfs`, `overlayfs`, `ext2/ext3`…), from stat -f. */
+export function fsTypeOf(dir: string): string {
+  return spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
 }
