@@ -14,8 +14,8 @@
  * - A blocked flock occupies one of libuv's worker threads (4 unless UV_THREADPOOL_SIZE says otherwise),
  *   which fs, dns.lookup, crypto and zlib share. One waiter per lock file bounds that per file; across lock
  *   files (one per Hermes profile) at most half of the pool may sit in flock, and a head that finds no thread
- *   to spare waits by retrying LOCK_NB with a short growing pause until one frees up. File I/O, which the
- *   holder of the lock needs to finish, is never starved.
+ *   to spare waits by retrying LOCK_NB with a short growing pause (2 ms up to 50 ms) until one frees up.
+ *   File I/O, which every writer needs to finish its update, is never starved.
  * - A blocked flock cannot be cancelled. At the timeout the caller gets StoreLockTimeoutError at once, but
  *   the head keeps its place until the worker's flock returns; if it returns with the lock, the lock is
  *   released at once and the file closed, and only then does the next caller in line start. So a wait that
@@ -77,11 +77,11 @@ const lines = new Map<string, Line>();
 /** Worker threads blocked in flock right now, over every lock file of this process. */
 let blockedWorkers = 0;
 
-/** How many libuv worker threads may sit in flock at once: half the pool, at least one. */
+/** How many libuv worker threads may sit in flock at once: half the pool (none of a pool of one). */
 function workerBudget(): number {
   const configured = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10);
   const pool = configured > 0 ? Math.min(configured, 1024) : 4; // libuv's default and upper bound
-  return Math.max(1, Math.floor(pool / 2));
+  return Math.floor(pool / 2);
 }
 
 /**
