@@ -123,7 +123,7 @@ export async function acquireFlock(lockPath: string, opts: FlockOptions): Promis
   }
 
   let fh: FileHandle | undefined;
-  let kept = false;
+  let handedOver = false; // once true, the file and this turn belong to the held lock or to releaseLate
   try {
     fh = await openLockFile(file);
     if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
@@ -132,16 +132,16 @@ export async function acquireFlock(lockPath: string, opts: FlockOptions): Promis
       if (timedOut) throw timeoutError();
       const outcome = await waitWhileBusy(fh.fd, clock, timeout, abortSleeps.signal);
       if (outcome !== 'locked') {
-        kept = true;
+        handedOver = true;
         void releaseLate(fh, outcome, leave);
         throw timeoutError();
       }
     }
     cancelTimer();
-    kept = true;
+    handedOver = true;
     return heldLock(fh, leave);
   } finally {
-    if (!kept) {
+    if (!handedOver) {
       cancelTimer();
       try {
         await fh?.close();
