@@ -2,11 +2,11 @@
  * The cross-process lock on auth.json: an exclusive flock(2) on `auth.lock`, the very lock Hermes Agent takes
  * with Python's `fcntl.flock(LOCK_EX)`. flock comes from the `fs-ext` native addon (Node has no flock of its own).
  */
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import fsExt from 'fs-ext';
 import { systemClock, type Clock } from '../util/clock.js';
-import { isErrno, PRIVATE_FILE_MODE, type FileOwner } from './atomicWrite.js';
+import { isErrno, type FileOwner } from './atomicWrite.js';
+import { openLockFile } from './safeOpen.js';
 import { StoreError } from './storeError.js';
 
 /** First and longest pause between two tries of a busy lock. */
@@ -51,9 +51,8 @@ export interface FlockOptions {
  */
 export async function acquireFlock(lockPath: string, opts: FlockOptions): Promise<HeldLock> {
   const clock = opts.clock ?? systemClock;
-  const fh = await fsp.open(lockPath, 'a+', PRIVATE_FILE_MODE);
+  const fh = await openLockFile(lockPath, opts.owner);
   try {
-    if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
     const deadline = clock.now() + opts.timeoutMs;
     let pause = FIRST_BACKOFF_MS;
     let waited = false;
