@@ -16,7 +16,7 @@ const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
 
 /** Why a path was refused. */
-export type UnsafeReason = 'symlink' | 'not-a-file' | 'too-large';
+export type UnsafeReason = 'symlink' | 'folder' | 'not-a-file' | 'too-large';
 
 /** A file in a Hermes home is a symlink, a FIFO, a device, a folder… and was refused; nothing was read or written. */
 export class UnsafeFileError extends StoreError {
@@ -34,8 +34,10 @@ function describe(reason: UnsafeReason): string {
   switch (reason) {
     case 'symlink':
       return 'a symbolic link, and hermes-onboard never follows links in a Hermes home (a link could point it at any file on the machine)';
+    case 'folder':
+      return 'a folder, not a file';
     case 'not-a-file':
-      return 'not a regular file (a folder, FIFO, socket or device)';
+      return 'not a regular file (a FIFO, socket or device)';
     case 'too-large':
       return `larger than ${MAX_READ_BYTES / 1024 / 1024} MiB`;
   }
@@ -50,7 +52,7 @@ function advice(reason: UnsafeReason): string {
 /** A refusal for an errno of an O_NOFOLLOW open: ELOOP (Linux) or EMLINK (some BSDs) mean a symlink. */
 function refusalFor(file: string, err: unknown): UnsafeFileError | undefined {
   if (isErrno(err, 'ELOOP') || isErrno(err, 'EMLINK')) return new UnsafeFileError(file, 'symlink');
-  if (isErrno(err, 'EISDIR')) return new UnsafeFileError(file, 'not-a-file');
+  if (isErrno(err, 'EISDIR')) return new UnsafeFileError(file, 'folder');
   return undefined;
 }
 
@@ -72,12 +74,13 @@ export async function checkComponentsUnder(home: string, file: string): Promise<
       throw err;
     }
     if (st.isSymbolicLink()) throw new UnsafeFileError(current, 'symlink');
-    if (!st.isDirectory()) throw new UnsafeFileError(current, 'not-a-file', 'is a file where a folder belongs, or');
+    if (!st.isDirectory()) throw new UnsafeFileError(current, 'not-a-file', 'is a file where a folder belongs, and');
   }
 }
 
 /** Refuses `st` unless it is a regular file of at most MAX_READ_BYTES. */
 function checkRegular(file: string, st: Stats, maxBytes = MAX_READ_BYTES): void {
+  if (st.isDirectory()) throw new UnsafeFileError(file, 'folder');
   if (!st.isFile()) throw new UnsafeFileError(file, 'not-a-file');
   if (st.size > maxBytes) throw new UnsafeFileError(file, 'too-large');
 }
