@@ -2,7 +2,7 @@
  * Follows one flow's status: live through the server-sent events endpoint, falling back to polling at
  * the flow's `poll_interval_seconds` when the stream breaks (or cannot carry the access token).
  */
-import { clampDelay } from '../util/delay.js';
+import { pagePollDelayMs } from '../util/delay.js';
 import { ApiError, type Api, type StatusPayload } from './api.js';
 
 /** What the watcher reports back. */
@@ -21,26 +21,14 @@ export interface WatchHandlers {
  */
 export type StopWatching = (graceful?: boolean) => void;
 
-/** Longest wait between two polls of the status, whatever interval the provider set (the stream carries changes at once). */
-const MAX_POLL_MS = 60_000;
 /** Longest wait between polls while the server cannot be reached. */
 const MAX_BACKOFF_MS = 30_000;
 /** How long a graceful stop waits for the server to end the stream before closing it. */
 const GRACE_MS = 5_000;
 
-/**
- * The page's poll delay for a flow's `poll_interval_seconds`: within 1 s and MAX_POLL_MS, 5 s when it is
- * missing or not a number. The interval comes from the provider: unclamped, a huge one overflows
- * setTimeout, which then fires at once and polls in a tight loop.
- */
-export function pollDelayMs(intervalSeconds: unknown): number {
-  const seconds = typeof intervalSeconds === 'number' && intervalSeconds > 0 ? intervalSeconds : 5;
-  return clampDelay(seconds * 1000, 1000, MAX_POLL_MS);
-}
-
 /** Starts watching `flowId`; returns the function that stops every timer and stream. */
 export function watchFlow(api: Api, flowId: string, intervalSeconds: number, handlers: WatchHandlers): StopWatching {
-  const intervalMs = pollDelayMs(intervalSeconds);
+  const intervalMs = pagePollDelayMs(intervalSeconds); // clamped: it comes from the provider
   let done = false;
   let source: EventSource | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
