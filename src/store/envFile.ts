@@ -51,10 +51,7 @@ function checkKey(key: string): void {
 export function formatEnvValue(value: string, key = 'the variable'): string {
   if (/[\r\n\0]/.test(value)) throw new EnvValueError(`The value for ${key} holds a line break or NUL, which a .env line cannot keep; it was not written.`);
   if (INTERPOLATION_RE.test(value)) {
-    throw new EnvValueError(
-      `The value for ${key} contains "\${…}", which Hermes Agent's .env loader would replace with another ` +
-        "variable's value; it was not written. If a provider issued it, sign in again to get another one.",
-    );
+    throw new EnvValueError(`The value for ${key} contains "\${…}", which Hermes Agent would expand into another variable's value; not written.`);
   }
   if (/\p{Cs}/u.test(value)) throw new EnvValueError(`The value for ${key} is not valid Unicode text; it was not written.`);
   if (PLAIN_VALUE_RE.test(value)) return value;

@@ -18,13 +18,17 @@ export const MAX_READ_BYTES = 16 * 1024 * 1024;
 /** Why a path was refused. */
 export type UnsafeReason = 'symlink' | 'folder' | 'not-a-file' | 'too-large';
 
-/** A file in a Hermes home is a symlink, a FIFO, a device, a folder… and was refused; nothing was read or written. */
+/**
+ * A file in a Hermes home is a symlink, a FIFO, a device, a folder… and was refused before anything was
+ * read or written (a link could point root at any file on the machine; a FIFO would block forever).
+ */
 export class UnsafeFileError extends StoreError {
   override name = 'UnsafeFileError';
   readonly file: string;
   readonly reason: UnsafeReason;
   constructor(file: string, reason: UnsafeReason, what = 'is') {
-    super(`Refused ${file}: it ${what} ${describe(reason)}. ${advice(reason)} Nothing was read or written.`);
+    // short: a flow's error is cut at 200 characters, and what, why and what to do must all fit
+    super(`Refused ${file}: it ${what} ${describe(reason)}. ${advice(reason)}`);
     this.file = file;
     this.reason = reason;
   }
@@ -33,7 +37,7 @@ export class UnsafeFileError extends StoreError {
 function describe(reason: UnsafeReason): string {
   switch (reason) {
     case 'symlink':
-      return 'a symbolic link, and hermes-onboard never follows links in a Hermes home (a link could point it at any file on the machine)';
+      return 'a symbolic link, which is never followed';
     case 'folder':
       return 'a folder, not a file';
     case 'not-a-file':
@@ -44,9 +48,7 @@ function describe(reason: UnsafeReason): string {
 }
 
 function advice(reason: UnsafeReason): string {
-  return reason === 'symlink'
-    ? 'Replace the link with the file itself (or remove it), then try again.'
-    : 'Move it out of the way, then try again.';
+  return reason === 'symlink' ? 'Replace it with the real file.' : 'Move it out of the way.';
 }
 
 /** A refusal for an errno of an O_NOFOLLOW open: ELOOP (Linux) or EMLINK (some BSDs) mean a symlink. */

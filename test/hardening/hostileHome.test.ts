@@ -94,7 +94,7 @@ describe('hole 2: .env as a planted symlink', () => {
     const before = owner(target);
     await assert.rejects(setEnvValue(path.join(home, '.env'), 'COPILOT_GITHUB_TOKEN', 'ghu_abc'), (err: Error) => {
       assert.ok(err instanceof UnsafeFileError, String(err));
-      assert.match(err.message, /\.env: it is a symbolic link.*Replace the link with the file itself/);
+      assert.match(err.message, /\.env: it is a symbolic link, which is never followed.*Replace it with the real file/);
       assert.ok(!err.message.includes('ghu_abc'));
       return true;
     });

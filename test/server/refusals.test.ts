@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_INTERVAL_SECONDS } from '../../src/providers/answerFields.js';
 import { useHarness } from '../helpers/harness.js';
@@ -37,4 +37,19 @@ test('an auth.json that is a FIFO is refused at once with a message naming it', 
   assert.equal(res.status, 500);
   assert.ok(res.body.error.includes(path.join(h.home, 'auth.json')), res.body.error);
   assert.match(res.body.error, /not a regular file.*Move it out of the way/);
+});
+
+test('a planted auth.lock link ends the sign-in with an error saying what was refused; the link target is untouched', async (t) => {
+  const h = await useHarness(t);
+  const target = path.join(tempDir(t, 'hermes-victim-'), 'victim');
+  await writeFile(target, 'root only\n');
+  await symlink(target, path.join(h.home, 'auth.lock'));
+  const start = await h.startFlow();
+  h.fake.approve(start.user_code, { email: 'ada@example.com' });
+  await h.advancePoll();
+  const status = await h.waitForStatus(start.flow_id, 'error');
+  assert.ok(status.error!.length <= 200);
+  assert.match(status.error!, /could not be saved: Refused .*auth\.lock: it is a symbolic link, which is never followed.*Replace it with the real file\.$/);
+  assert.equal(await readFile(target, 'utf8'), 'root only\n');
+  assert.equal(await h.authBytes(), undefined);
 });

@@ -102,7 +102,7 @@ describe('readAuthStore', () => {
     let called = false;
     await assert.rejects(
       updateAuthStore(home, () => void (called = true), quiet),
-      (err: unknown) => err instanceof UnsafeFileError && /Nothing was read or written/.test(err.message),
+      (err: unknown) => err instanceof UnsafeFileError && /Move it out of the way/.test(err.message),
     );
     assert.equal(called, false);
     assert.ok(statSync(path.join(home, AUTH_FILE)).isDirectory());
