@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { isErrno, removeStaleTemps, writeFileAtomic, writeNewPrivateFile, type FileOwner } from './atomicWrite.js';
 import { cloneJson, JsonTooDeepError, MAX_JSON_DEPTH, parseJson, stringifyJson } from './jsonText.js';
 import { acquireFlock } from './lock.js';
-import { checkRegularOrMissing, readRegularFile, UnsafeFileError } from './safeOpen.js';
+import { checkProfileHome, checkRegularOrMissing, readRegularFile, UnsafeFileError } from './safeOpen.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
 import { StoreError } from './storeError.js';
 import type { PoolEntry } from './pool.js';
@@ -89,6 +89,7 @@ let defaultLogger: Logger | undefined;
 
 /** Reads `<home>/auth.json` without locking: missing → {}; a BOM is fine; invalid JSON → kept aside, warned, {}. */
 export async function readAuthStore(home: string, opts: { logger?: Logger } = {}): Promise<AuthStore> {
+  await checkProfileHome(home);
   return (await loadStore(path.resolve(home), opts.logger ?? programLogger())).store;
 }
 
@@ -107,6 +108,7 @@ export function updateAuthStore<T>(
   return serializeByPath(dir, async () => {
     // refused before the lock is taken: a FIFO, a link or a folder in place of auth.json must not leave
     // Hermes Agent locked out while we fail on it
+    await checkProfileHome(dir);
     await checkRegularOrMissing(path.join(dir, AUTH_FILE));
     return runUpdate(dir, fn, opts);
   });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Clock } from '../util/clock.js';
 import { removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { acquireFlock } from './lock.js';
-import { checkRegularOrMissing, readRegularFile } from './safeOpen.js';
+import { checkProfileHome, checkRegularOrMissing, readRegularFile } from './safeOpen.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
 import { StoreError } from './storeError.js';
 
@@ -118,6 +118,7 @@ export function getEnvLine(content: string, key: string): string | undefined {
  * symlinked .env, or one that is not a regular file, is refused (UnsafeFileError), never followed.
  */
 export async function readEnvValue(file: string, key: string): Promise<string | undefined> {
+  await checkProfileHome(path.dirname(path.resolve(file)));
   const raw = await readRegularFile(file);
   return getEnvLine(raw ? raw.bytes.toString('latin1') : '', key);
 }
@@ -137,6 +138,7 @@ export async function setEnvValue(
   formatEnvValue(value, key);
   const target = path.resolve(file);
   const home = path.dirname(target);
+  await checkProfileHome(home);
   await fsp.mkdir(home, { recursive: true, mode: 0o700 });
   await serializeByPath(target, async () => {
     // A symlinked .env is refused, never written through: as root in a user's home, the link could name

@@ -16,7 +16,7 @@ const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
 
 /** Why a path was refused. */
-export type UnsafeReason = 'symlink' | 'folder' | 'not-a-file' | 'too-large';
+export type UnsafeReason = 'symlink' | 'folder' | 'not-a-file' | 'not-a-folder' | 'too-large';
 
 /**
  * A file in a Hermes home is a symlink, a FIFO, a device, a folder… and was refused before anything was
@@ -26,9 +26,9 @@ export class UnsafeFileError extends StoreError {
   override name = 'UnsafeFileError';
   readonly file: string;
   readonly reason: UnsafeReason;
-  constructor(file: string, reason: UnsafeReason, what = 'is') {
+  constructor(file: string, reason: UnsafeReason) {
     // short: a flow's error is cut at 200 characters, and what, why and what to do must all fit
-    super(`Refused ${file}: it ${what} ${describe(reason)}. ${advice(reason)}`);
+    super(`Refused ${file}: it is ${describe(reason)}. ${advice(reason)}`);
     this.file = file;
     this.reason = reason;
   }
@@ -42,6 +42,8 @@ function describe(reason: UnsafeReason): string {
       return 'a folder, not a file';
     case 'not-a-file':
       return 'not a regular file (a FIFO, socket or device)';
+    case 'not-a-folder':
+      return 'not a folder';
     case 'too-large':
       return `larger than ${MAX_READ_BYTES / 1024 / 1024} MiB`;
   }
@@ -76,8 +78,19 @@ export async function checkComponentsUnder(home: string, file: string): Promise<
       throw err;
     }
     if (st.isSymbolicLink()) throw new UnsafeFileError(current, 'symlink');
-    if (!st.isDirectory()) throw new UnsafeFileError(current, 'not-a-file', 'is a file where a folder belongs, and');
+    if (!st.isDirectory()) throw new UnsafeFileError(current, 'not-a-folder');
   }
+}
+
+/**
+ * Refuses a profile home (`<root>/profiles/<name>`) whose `profiles` or `<name>` folder is a symlink. The
+ * profile was checked when it was chosen (home.ts), but a sign-in saves minutes later, time enough for the
+ * home's owner to swap the folder for a link to another home; so every read and write checks again.
+ */
+export async function checkProfileHome(home: string): Promise<void> {
+  const parent = path.dirname(path.resolve(home));
+  if (path.basename(parent) !== 'profiles') return;
+  await checkComponentsUnder(path.dirname(parent), path.join(home, 'auth.json'));
 }
 
 /** Refuses `st` unless it is a regular file of at most MAX_READ_BYTES. */

@@ -131,6 +131,19 @@ describe('hole 3: a profile folder that is a symlink to another home', () => {
     assert.deepEqual(listProfiles(root), ['default']);
   });
 
+  test('a profile swapped for a link after it was chosen (while its sign-in waits) is refused when saving', async (t) => {
+    const { root, other } = roots(t);
+    mkdirSync(path.join(root, 'profiles', 'work'));
+    const { home } = resolveProfileHome('work', { homeFlag: root });
+    rmdirSync(home);
+    symlinkSync(path.join(other, 'profiles', 'work'), home);
+    await assert.rejects(updateAuthStore(home, (s) => void (s.x = 1), quiet), /profiles\/work: it is a symbolic link/);
+    await assert.rejects(setEnvValue(path.join(home, '.env'), 'K', 'v'), /profiles\/work: it is a symbolic link/);
+    await assert.rejects(readAuthStore(home, quiet), UnsafeFileError);
+    await assert.rejects(fsp.stat(path.join(other, 'profiles', 'work', AUTH_FILE)), { code: 'ENOENT' });
+    await assert.rejects(fsp.stat(path.join(other, 'profiles', 'work', '.env')), { code: 'ENOENT' });
+  });
+
   test('a profiles folder that is itself a link (resolving outside the root) is refused', (t) => {
     const { root, other } = roots(t);
     const real = path.join(root, 'profiles');
