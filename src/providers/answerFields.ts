@@ -1,4 +1,5 @@
 /** Reading the fields of a provider's answer: seconds sent as numbers or strings, lifetimes, strings. */
+import { clampDelay } from '../util/delay.js';
 
 /** Interval used when the provider sends none (RFC 8628 §3.2). */
 export const DEFAULT_INTERVAL_SECONDS = 5;
@@ -6,6 +7,11 @@ export const DEFAULT_INTERVAL_SECONDS = 5;
 export const DEFAULT_EXPIRES_IN_SECONDS = 15 * 60;
 /** Longest code lifetime we accept by default; a pending flow never outlives it. */
 export const MAX_EXPIRES_IN_SECONDS = 30 * 60;
+/**
+ * Longest poll interval kept. No flow lives longer, so a longer interval would never poll anyway: capping
+ * it here never polls sooner than the provider asked, and keeps every timer and the page's poll sane.
+ */
+export const MAX_INTERVAL_SECONDS = MAX_EXPIRES_IN_SECONDS;
 
 /** Reads a non-negative number of seconds sent as a number or a numeric string; undefined otherwise. */
 export function parseSeconds(value: unknown): number | undefined {
@@ -14,10 +20,10 @@ export function parseSeconds(value: unknown): number | undefined {
   return undefined;
 }
 
-/** The poll interval to use: the provider's (number or string), else 5 s; never below 1 s. */
+/** The poll interval to use: the provider's (number or string), else 5 s; within 1 s and MAX_INTERVAL_SECONDS. */
 export function normalizeInterval(value: unknown): number {
   const seconds = parseSeconds(value);
-  return Math.max(1, Math.ceil(seconds ?? DEFAULT_INTERVAL_SECONDS));
+  return clampDelay(Math.ceil(seconds ?? DEFAULT_INTERVAL_SECONDS), 1, MAX_INTERVAL_SECONDS);
 }
 
 /** The code lifetime to use: the provider's when sensible (at least 1 s), else the default; capped at `max`. */

@@ -112,7 +112,7 @@ export function buildApp(options: AppOptions): OnboardApp {
   });
 
   app.get('/api/health', async () => ({ ok: true, version: VERSION }));
-  registerOnboardingRoutes(app, { engine, providers, homeOptions, limiter: new StartLimiter(config.startRate, clock) });
+  registerOnboardingRoutes(app, { engine, providers, homeOptions, limiter: new StartLimiter(config.startRate, clock, config.ipv6Prefix) });
   registerStaticPage(app);
   app.addHook('onClose', async () => engine.close());
   return { app, engine };

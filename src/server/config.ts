@@ -12,6 +12,8 @@ export interface ServerConfig {
   maxPending: number;
   /** Starts per client address per minute; 0 = no limit. */
   startRate: number;
+  /** IPv6 clients are counted by network of this many bits (IPv4 by address). */
+  ipv6Prefix: number;
   /** Extra Host header values the server answers to. */
   allowedHosts: string[];
 }
@@ -47,6 +49,7 @@ export function loadConfig(
     open: env.HERMES_ONBOARD_OPEN === '1',
     maxPending: integer(env.HERMES_ONBOARD_MAX_PENDING, 'HERMES_ONBOARD_MAX_PENDING', 1000, 1, 1_000_000),
     startRate: integer(env.HERMES_ONBOARD_START_RATE, 'HERMES_ONBOARD_START_RATE', 10, 0, 1_000_000),
+    ipv6Prefix: integer(env.HERMES_ONBOARD_IPV6_PREFIX, 'HERMES_ONBOARD_IPV6_PREFIX', 64, 32, 128),
     allowedHosts: [...fromEnv, ...(flags.allowedHost ?? [])].map((h) => h.toLowerCase()),
   };
 }

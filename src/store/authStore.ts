@@ -4,14 +4,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { promises as fsp, type Stats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { createLogger, type Logger } from '../util/logger.js';
 import { safeMessage } from '../util/secrets.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { isErrno, removeStaleTemps, writeFileAtomic, writeNewPrivateFile, type FileOwner } from './atomicWrite.js';
+import { cloneJson, JsonTooDeepError, MAX_JSON_DEPTH, parseJson, stringifyJson } from './jsonText.js';
 import { acquireFlock } from './lock.js';
+import { checkProfileHome, checkRegularOrMissing, readRegularFile, UnsafeFileError } from './safeOpen.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
 import { StoreError } from './storeError.js';
 import type { PoolEntry } from './pool.js';
@@ -57,6 +58,18 @@ export class StoreReadError extends StoreError {
   }
 }
 
+/** auth.json nests deeper than anything Hermes Agent reads; it was left untouched. */
+export class StoreTooDeepError extends StoreError {
+  override name = 'StoreTooDeepError';
+  constructor(file: string) {
+    super(
+      `Cannot read ${file}: its JSON is nested more than ${MAX_JSON_DEPTH} levels deep, which neither hermes-onboard ` +
+        'nor Hermes Agent can read. Nothing was written, so the file is untouched. Move it aside ' +
+        `(\`mv ${file} ${file}.bad\`) or remove the deeply nested part, then try again.`,
+    );
+  }
+}
+
 /** Options of updateAuthStore. */
 export interface UpdateOptions {
   /** Longest wait for auth.lock, in milliseconds (default 15000). */
@@ -76,6 +89,7 @@ let defaultLogger: Logger | undefined;
 
 /** Reads `<home>/auth.json` without locking: missing → {}; a BOM is fine; invalid JSON → kept aside, warned, {}. */
 export async function readAuthStore(home: string, opts: { logger?: Logger } = {}): Promise<AuthStore> {
+  await checkProfileHome(home);
   return (await loadStore(path.resolve(home), opts.logger ?? programLogger())).store;
 }
 
@@ -91,7 +105,13 @@ export function updateAuthStore<T>(
   opts: UpdateOptions = {},
 ): Promise<T> {
   const dir = path.resolve(home);
-  return serializeByPath(dir, () => runUpdate(dir, fn, opts));
+  return serializeByPath(dir, async () => {
+    // refused before the lock is taken: a FIFO, a link or a folder in place of auth.json must not leave
+    // Hermes Agent locked out while we fail on it
+    await checkProfileHome(dir);
+    await checkRegularOrMissing(path.join(dir, AUTH_FILE));
+    return runUpdate(dir, fn, opts);
+  });
 }
 
 /** One locked read-modify-write of `<dir>/auth.json`. */
@@ -109,12 +129,12 @@ async function runUpdate<T>(dir: string, fn: (store: AuthStore) => T | Promise<T
   let changed: string[];
   try {
     const { store: before, owner = homeOwner } = await loadStore(dir, logger);
-    const store = structuredClone(before);
+    const store = cloneJson(before);
     result = await fn(store);
     store.version = AUTH_STORE_VERSION;
     store.updated_at = new Date((opts.clock ?? systemClock).now()).toISOString();
     await removeStaleTemps(dir, AUTH_FILE);
-    await writeFileAtomic(path.join(dir, AUTH_FILE), `${JSON.stringify(store, null, 2)}\n`, owner);
+    await writeFileAtomic(path.join(dir, AUTH_FILE), `${stringifyJson(store, 2)}\n`, owner);
     changed = changedProviders(before, store);
   } finally {
     await lock.release();
@@ -129,7 +149,7 @@ async function loadStore(dir: string, logger: Logger): Promise<{ store: AuthStor
   const raw = await readRaw(file);
   if (!raw) return { store: {} };
   const owner = await ownerToKeep(raw.stat);
-  const store = parseStore(raw.bytes);
+  const store = parseStore(raw.bytes, file);
   if (store) return { store, owner };
   const kept = await keepCorruptCopy(file, raw.bytes, owner);
   logger.warn(
@@ -139,30 +159,33 @@ async function loadStore(dir: string, logger: Logger): Promise<{ store: AuthStor
   return { store: {}, owner };
 }
 
-/** The file's bytes and stat; undefined when it does not exist; StoreReadError for any other failure. */
+/**
+ * The file's bytes and stat; undefined when it does not exist; UnsafeFileError for a link or anything but
+ * a regular file (never followed, never blocked on); StoreReadError for any other failure.
+ */
 async function readRaw(file: string): Promise<{ bytes: Buffer; stat: Stats } | undefined> {
-  let fh: FileHandle | undefined;
   try {
-    fh = await fsp.open(file, 'r');
-    const stat = await fh.stat();
-    return { stat, bytes: await fh.readFile() };
+    return await readRegularFile(file);
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
+    if (err instanceof UnsafeFileError) throw err;
     throw new StoreReadError(file, err);
-  } finally {
-    await fh?.close();
   }
 }
 
-/** The store in `bytes` (UTF-8, optional BOM), or undefined when it is not a JSON object. */
-function parseStore(bytes: Uint8Array): AuthStore | undefined {
+/**
+ * The store in `bytes` (UTF-8, optional BOM), or undefined when it is not a JSON object. Numbers are kept
+ * exact (see jsonText.ts); StoreTooDeepError when it nests too deeply to read.
+ */
+function parseStore(bytes: Uint8Array, file: string): AuthStore | undefined {
+  let value: unknown;
   try {
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as AuthStore) : undefined;
-  } catch {
+    value = parseJson(text);
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw new StoreTooDeepError(file);
     return undefined;
   }
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as AuthStore) : undefined;
 }
 
 /**
@@ -175,8 +198,8 @@ async function keepCorruptCopy(file: string, bytes: Uint8Array, owner: FileOwner
   const existing = (await fsp.readdir(dir)).filter((n) => n.startsWith(prefix)).sort();
   const latest = existing.at(-1);
   if (latest !== undefined) {
-    const old = await fsp.readFile(path.join(dir, latest)).catch(() => undefined);
-    if (old && Buffer.compare(old, bytes) === 0) return path.join(dir, latest);
+    const old = await readRegularFile(path.join(dir, latest)).catch(() => undefined);
+    if (old && Buffer.compare(old.bytes, bytes) === 0) return path.join(dir, latest);
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (let n = 0; ; n++) {

@@ -6,9 +6,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../util/clock.js';
-import { isErrno, removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
+import { removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { acquireFlock } from './lock.js';
+import { checkProfileHome, checkRegularOrMissing, readRegularFile } from './safeOpen.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
+import { StoreError } from './storeError.js';
 
 /** How long a write waits for `auth.lock` (held by Hermes Agent or another writer). */
 export const ENV_LOCK_TIMEOUT_MS = 15_000;
@@ -23,18 +25,42 @@ function assignmentRe(key: string): RegExp {
   return new RegExp(`^(${UTF8_BOM})?([ \\t]*)(export[ \\t]+)?${key}[ \\t]*=`);
 }
 
+/**
+ * What python-dotenv expands in every value, quoted or not (it has no escape for it): `${NAME}` and
+ * `${NAME:-default}`. A value holding one would read back as another variable's value.
+ */
+const INTERPOLATION_RE = /\$\{[^}]*\}/;
+
+/** A value (or key) that cannot be written to .env so that Hermes Agent reads it back exactly; nothing was written. */
+export class EnvValueError extends StoreError {
+  override name = 'EnvValueError';
+}
+
 function checkKey(key: string): void {
-  if (!KEY_RE.test(key)) throw new Error(`${JSON.stringify(key)} is not a valid .env variable name.`);
+  if (!KEY_RE.test(key)) throw new EnvValueError(`${JSON.stringify(key)} is not a valid .env variable name.`);
 }
 
 /**
  * Formats a value for a `.env` line: as is when it is plain, else single-quoted with `\` and `'` escaped
- * (python-dotenv neither interpolates nor cuts comments inside single quotes). Line breaks are refused.
+ * (python-dotenv cuts no comment inside single quotes and decodes exactly those two escapes there).
+ * Refused, naming the key but never showing the value (it is a secret): line breaks and NUL (the line
+ * based editing here cannot keep them), `${…}` (python-dotenv interpolates it even inside single quotes,
+ * so a token holding `${OPENAI_API_KEY}` would hand that key to whoever receives the token), and text
+ * that is not valid Unicode (it cannot be encoded as UTF-8 exactly).
  */
-export function formatEnvValue(value: string): string {
-  if (/[\r\n\0]/.test(value)) throw new Error('A .env value cannot hold a line break.');
+export function formatEnvValue(value: string, key = 'the variable'): string {
+  if (/[\r\n\0]/.test(value)) throw new EnvValueError(`The value for ${key} holds a line break or NUL, which a .env line cannot keep; it was not written.`);
+  if (INTERPOLATION_RE.test(value)) {
+    throw new EnvValueError(`The value for ${key} contains "\${…}", which Hermes Agent would expand into another variable's value; not written.`);
+  }
+  if (/\p{Cs}/u.test(value)) throw new EnvValueError(`The value for ${key} is not valid Unicode text; it was not written.`);
   if (PLAIN_VALUE_RE.test(value)) return value;
-  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+  if (!value.endsWith('\\')) return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+  // python-dotenv reads `\'` in quotes as an escaped quote, so a quoted value cannot end with a backslash
+  // (its closing quote would be swallowed, and the following lines with it). Unquoted, the value is read
+  // as it is, so long as it has no surrounding space, no opening quote and no ` #` (a comment).
+  if (/^[^\s'"]/.test(value) && !/\s$/.test(value) && !/\s#/.test(value)) return value;
+  throw new EnvValueError(`The value for ${key} ends with a backslash and holds spaces, quotes or " #", which a .env line cannot keep exactly; it was not written.`);
 }
 
 /**
@@ -44,7 +70,7 @@ export function formatEnvValue(value: string): string {
  */
 export function setEnvLine(content: string, key: string, value: string): string {
   checkKey(key);
-  const encoded = Buffer.from(formatEnvValue(value), 'utf8').toString('latin1');
+  const encoded = Buffer.from(formatEnvValue(value, key), 'utf8').toString('latin1');
   const re = assignmentRe(key);
   let found = false;
   const lines = content.split('\n').map((line) => {
@@ -87,29 +113,14 @@ export function getEnvLine(content: string, key: string): string | undefined {
   return value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8');
 }
 
-/** The file's bytes as latin1, or '' when it does not exist. */
-async function readBytes(file: string): Promise<string> {
-  try {
-    return (await fsp.readFile(file)).toString('latin1');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return '';
-    throw error;
-  }
-}
-
-/** The value of `key` in the .env file at `file`, or undefined when the file or the key is missing. */
+/**
+ * The value of `key` in the .env file at `file`, or undefined when the file or the key is missing. A
+ * symlinked .env, or one that is not a regular file, is refused (UnsafeFileError), never followed.
+ */
 export async function readEnvValue(file: string, key: string): Promise<string | undefined> {
-  return getEnvLine(await readBytes(file), key);
-}
-
-/** The file to write: the target of a symlinked .env (so the link survives), else `file` itself. */
-async function writeTarget(file: string): Promise<string> {
-  try {
-    return await fsp.realpath(file);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return path.resolve(file);
-    throw error;
-  }
+  await checkProfileHome(path.dirname(path.resolve(file)));
+  const raw = await readRegularFile(file);
+  return getEnvLine(raw ? raw.bytes.toString('latin1') : '', key);
 }
 
 /**
@@ -124,16 +135,26 @@ export async function setEnvValue(
   opts: { lockTimeoutMs?: number; clock?: Clock } = {},
 ): Promise<void> {
   checkKey(key);
-  formatEnvValue(value);
-  const home = path.dirname(path.resolve(file));
+  formatEnvValue(value, key);
+  const target = path.resolve(file);
+  const home = path.dirname(target);
+  await checkProfileHome(home);
   await fsp.mkdir(home, { recursive: true, mode: 0o700 });
-  const target = await writeTarget(file);
   await serializeByPath(target, async () => {
-    const lock = await acquireFlock(path.join(home, 'auth.lock'), { timeoutMs: opts.lockTimeoutMs ?? ENV_LOCK_TIMEOUT_MS, clock: opts.clock });
+    // A symlinked .env is refused, never written through: as root in a user's home, the link could name
+    // any file on the machine. Checked before the lock so a FIFO cannot leave Hermes Agent locked out.
+    await checkRegularOrMissing(target);
+    const lock = await acquireFlock(path.join(home, 'auth.lock'), {
+      timeoutMs: opts.lockTimeoutMs ?? ENV_LOCK_TIMEOUT_MS,
+      clock: opts.clock,
+      owner: await ownerToKeep(home),
+    });
     try {
-      await removeStaleTemps(path.dirname(target), path.basename(target));
-      const next = setEnvLine(await readBytes(target), key, value);
-      await writeFileAtomic(target, Buffer.from(next, 'latin1'), await ownerToKeep(target));
+      await removeStaleTemps(home, path.basename(target));
+      const raw = await readRegularFile(target);
+      const next = setEnvLine(raw ? raw.bytes.toString('latin1') : '', key, value);
+      const owner = raw ? await ownerToKeep(raw.stat) : await ownerToKeep(home);
+      await writeFileAtomic(target, Buffer.from(next, 'latin1'), owner);
     } finally {
       await lock.release();
     }

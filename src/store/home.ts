@@ -108,7 +108,8 @@ export function listProfiles(root: string): string[] {
   }
   const names = entries
     .filter((e) => PROFILE_NAME_RE.test(e.name) && e.name !== DEFAULT_PROFILE)
-    .filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDirectory(path.join(root, 'profiles', e.name))))
+    // a symlinked profile folder is refused when used (see profileFolder), so it is not offered either
+    .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
   return [DEFAULT_PROFILE, ...names];
@@ -135,19 +136,65 @@ function profileNameOf(home: string, root: string): string {
   return CUSTOM_PROFILE;
 }
 
-/** The sticky profile name in `<root>/active_profile`; `default` when the file is missing, empty or unreadable (as Hermes Agent does). */
+/** Longest active_profile read: a profile name is at most 64 characters. */
+const ACTIVE_PROFILE_MAX_BYTES = 4096;
+
+/**
+ * The sticky profile name in `<root>/active_profile`; `default` when the file is missing, empty or
+ * unreadable (as Hermes Agent does). Read without following a link (whose target's first bytes would end
+ * up in an error message) and without blocking on a FIFO (this read is synchronous): such a file is refused.
+ */
 function readActiveProfile(root: string): string {
+  const file = path.join(root, 'active_profile');
+  let fd: number;
   try {
-    return fs.readFileSync(path.join(root, 'active_profile'), 'utf8').trim() || DEFAULT_PROFILE;
-  } catch {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    if (isErrno(err, 'ELOOP') || isErrno(err, 'EMLINK')) throw new ProfileError(refusedText(file, 'a symbolic link'));
     return DEFAULT_PROFILE;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new ProfileError(refusedText(file, 'not a regular file'));
+    const buf = Buffer.alloc(Math.min(st.size, ACTIVE_PROFILE_MAX_BYTES));
+    const read = fs.readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, read).toString('utf8').trim() || DEFAULT_PROFILE;
+  } catch (err) {
+    if (err instanceof ProfileError) throw err;
+    return DEFAULT_PROFILE;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
-/** `<root>/profiles/<name>`, which must exist as a folder. */
+/** Why a file or folder in the Hermes root was refused, and what to do. */
+function refusedText(p: string, what: string): string {
+  return (
+    `Refused ${p}: it is ${what}, and hermes-onboard never follows links or reads special files in a Hermes ` +
+    'root (run as root, a link made by the home\'s owner could point it at any file or home on the machine). ' +
+    'Replace it with a real file or folder, then try again.'
+  );
+}
+
+/**
+ * `<root>/profiles/<name>`, which must exist as a real folder: a symlink is refused, and so is a folder
+ * that resolves outside `<root>/profiles` (a link higher up), since a sign-in would then land in another
+ * home, maybe another user's.
+ */
 function profileFolder(root: string, name: string): HomeResolution {
-  const home = path.join(root, 'profiles', name);
-  if (!isDirectory(home)) {
+  const profiles = path.join(root, 'profiles');
+  const home = path.join(profiles, name);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(home);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isSymbolicLink()) throw new ProfileError(refusedText(home, 'a symbolic link'));
+  if (st?.isDirectory() && canonical(home) !== path.join(canonical(root), 'profiles', name)) {
+    throw new ProfileError(refusedText(home, `a folder that resolves outside ${root} (its profiles folder is a link)`));
+  }
+  if (!st?.isDirectory()) {
     throw new ProfileError(
       `Profile "${name}" does not exist: there is no folder ${home}. Create it with \`hermes profile create ${name}\`, ` +
         `or choose one of: ${safeList(root).join(', ')}.`,
@@ -162,15 +209,6 @@ function safeList(root: string): string[] {
     return listProfiles(root);
   } catch {
     return [DEFAULT_PROFILE];
-  }
-}
-
-/** True when `p` is an existing folder (following symlinks). */
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
   }
 }
 

@@ -3,3 +3,5 @@ export * from './home.js';
 export * from './authStore.js';
 export * from './pool.js';
 export * from './storeError.js';
+export { UnsafeFileError } from './safeOpen.js';
+export { StoreWriteError } from './atomicWrite.js';

@@ -22,12 +22,12 @@
  *   timed out never leaks the lock and never leaves a second thread blocked behind it. (Until the holder
  *   lets go, the pending worker keeps the event loop alive; the CLI ends with process.exit.)
  */
-import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock, type Clock } from '../util/clock.js';
-import { PRIVATE_FILE_MODE, type FileOwner } from './atomicWrite.js';
+import type { FileOwner } from './atomicWrite.js';
 import { lockExclusiveOnWorker, tryLockExclusive, unlock } from './libcFlock.js';
+import { openLockFile } from './safeOpen.js';
 import { StoreError } from './storeError.js';
 
 /** First and longest pause between two LOCK_NB tries, when no worker thread may be spent on a blocking wait. */
@@ -85,14 +85,6 @@ function workerBudget(): number {
 }
 
 /**
- * Opens the lock file for flock, created 0600 when missing. The only place the lock file is opened, so that
- * a hardened open can replace it in one line.
- */
-function openLockFile(lockPath: string): Promise<FileHandle> {
-  return fsp.open(lockPath, 'a+', PRIVATE_FILE_MODE);
-}
-
-/**
  * Takes an exclusive flock(2) on `lockPath` (created 0600 when missing). Waits in line behind earlier callers
  * of this process, then in the kernel's queue behind other processes, for at most `timeoutMs` in all.
  */
@@ -125,8 +117,7 @@ export async function acquireFlock(lockPath: string, opts: FlockOptions): Promis
   let fh: FileHandle | undefined;
   let handedOver = false; // once true, the file and this turn belong to the held lock or to releaseLate
   try {
-    fh = await openLockFile(file);
-    if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
+    fh = await openLockFile(file, opts.owner); // refuses links and non-regular files; chowns only a file it created
     if (!tryLockExclusive(fh.fd)) {
       noteWait();
       if (timedOut) throw timeoutError();

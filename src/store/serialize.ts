@@ -24,6 +24,8 @@ export function serializeByPath<T>(key: string, fn: () => Promise<T>): Promise<T
 /**
  * When running as root, the owner a file written in `pathOrStats`'s place must keep, so that root editing
  * a user's Hermes home never leaves files that user cannot open; undefined otherwise or when the path is missing.
+ * A path is stat'ed through links, so pass a path only for the home folder (which the operator chose); for a
+ * file in the home pass the Stats of its O_NOFOLLOW open.
  */
 export async function ownerToKeep(pathOrStats: string | Stats): Promise<FileOwner | undefined> {
   if (process.getuid?.() !== 0) return undefined;

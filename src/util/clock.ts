@@ -1,4 +1,5 @@
 /** Time as the program sees it: every clock read and every wait goes through a Clock so tests drive time. */
+import { timerMs } from './delay.js';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -22,7 +23,7 @@ export const systemClock: Clock = {
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      }, Math.max(0, ms));
+      }, timerMs(ms)); // an overflowing delay would fire at once
       const onAbort = () => {
         clearTimeout(timer);
         reject(abortReason(signal!));
@@ -31,7 +32,7 @@ export const systemClock: Clock = {
     });
   },
   setTimer(ms, fn) {
-    const timer = setTimeout(fn, Math.max(0, ms));
+    const timer = setTimeout(fn, timerMs(ms));
     timer.unref?.();
     return () => clearTimeout(timer);
   },

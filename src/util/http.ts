@@ -2,6 +2,10 @@
 import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { TransientProviderError, ProviderError } from '../providers/errors.js';
 import type { Clock } from './clock.js';
+import { clampDelay } from './delay.js';
+
+/** Longest Retry-After honoured, in seconds; a longer one is read as this. */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
 
 /** Largest provider answer we read; anything longer is refused. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -46,10 +50,10 @@ export interface RequestBounds {
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 3600);
+  if (/^\d+$/.test(trimmed)) return clampDelay(Number(trimmed), 0, MAX_RETRY_AFTER_SECONDS);
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
-  return Math.min(Math.max(0, Math.ceil((date - nowMs) / 1000)), 3600);
+  return clampDelay(Math.ceil((date - nowMs) / 1000), 0, MAX_RETRY_AFTER_SECONDS);
 }
 
 /** Describes a URL for messages: its host (and port), never the path or query. */

@@ -45,13 +45,25 @@ const LONG_OPAQUE = /(?<![A-Za-z0-9_\-+=.])(?!HERMES_ONBOARD_[A-Z_]+\b)[A-Za-z0-
 const KEY_VALUE = new RegExp(`(?<![A-Za-z0-9_])(${SECRET_FIELDS.join('|')})(["']?\\s*[:=]\\s*["']?)[^"'&\\s,})]+`, 'gi');
 const BEARER = /\bBearer\s+[^\s"']+/gi;
 
-/** Masks anything in free text that looks like a token, code or verifier. */
+/**
+ * An absolute file path standing on its own (at the start, or after a space, quote or bracket; not a URL's
+ * path, which follows a host), as a capturing splitter: `/home/u/.hermes/.auth.json.tmp-1-0f3a…`.
+ */
+const FILE_PATH_SPLIT = /((?<=^|[\s"'`(\[])\/(?:[^\s/"'`]+\/?)+)/;
+
+/**
+ * Masks anything in free text that looks like a token, code or verifier. A long file name in a path is not
+ * a token (masking it hid which file an error was about), so LONG_OPAQUE skips file paths; JWTs and
+ * `key=value` secrets are masked everywhere.
+ */
 export function scrubText(text: string): string {
   return text
     .replace(BEARER, 'Bearer [redacted]')
     .replace(KEY_VALUE, '$1$2[redacted]')
     .replace(JWT_LIKE, '[redacted]')
-    .replace(LONG_OPAQUE, '[redacted]');
+    .split(FILE_PATH_SPLIT)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(LONG_OPAQUE, '[redacted]')))
+    .join('');
 }
 
 /** An error reduced to what is safe to log: its class, errno code and a scrubbed message. */

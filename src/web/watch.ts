@@ -2,6 +2,7 @@
  * Follows one flow's status: live through the server-sent events endpoint, falling back to polling at
  * the flow's `poll_interval_seconds` when the stream breaks (or cannot carry the access token).
  */
+import { pagePollDelayMs } from '../util/delay.js';
 import { ApiError, type Api, type StatusPayload } from './api.js';
 
 /** What the watcher reports back. */
@@ -27,7 +28,7 @@ const GRACE_MS = 5_000;
 
 /** Starts watching `flowId`; returns the function that stops every timer and stream. */
 export function watchFlow(api: Api, flowId: string, intervalSeconds: number, handlers: WatchHandlers): StopWatching {
-  const intervalMs = Math.max(1, intervalSeconds || 5) * 1000;
+  const intervalMs = pagePollDelayMs(intervalSeconds); // clamped: it comes from the provider
   let done = false;
   let source: EventSource | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -16,6 +16,7 @@ import {
   type CredentialsChangedEvent,
 } from '../../src/store/authStore.js';
 import { acquireFlock } from '../../src/store/lock.js';
+import { UnsafeFileError } from '../../src/store/safeOpen.js';
 import { upsertPoolEntry } from '../../src/store/pool.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createLogger, silentLogger } from '../../src/util/logger.js';
@@ -94,18 +95,18 @@ describe('readAuthStore', () => {
     }
   });
 
-  test('a folder where auth.json should be is a StoreReadError; nothing is written', async (t) => {
+  test('a folder where auth.json should be is refused, before the lock is even taken; nothing is written', async (t) => {
     const home = tempDir(t);
     mkdirSync(path.join(home, AUTH_FILE));
-    await assert.rejects(readAuthStore(home, quiet), (err: unknown) => err instanceof StoreReadError && /is a folder/.test(err.message));
+    await assert.rejects(readAuthStore(home, quiet), (err: unknown) => err instanceof UnsafeFileError && /is a folder, not a file/.test(err.message));
     let called = false;
     await assert.rejects(
       updateAuthStore(home, () => void (called = true), quiet),
-      (err: unknown) => err instanceof StoreReadError && /Nothing was written/.test(err.message),
+      (err: unknown) => err instanceof UnsafeFileError && /Move it out of the way/.test(err.message),
     );
     assert.equal(called, false);
     assert.ok(statSync(path.join(home, AUTH_FILE)).isDirectory());
-    assert.deepEqual(readdirSync(home).sort(), [AUTH_FILE, LOCK_FILE]);
+    assert.deepEqual(readdirSync(home).sort(), [AUTH_FILE]);
   });
 
   test('permission denied is a StoreReadError and nothing is written', async (t) => {

@@ -119,13 +119,13 @@ describe('setEnvValue (on disk)', () => {
     await assert.rejects(fsp.stat(stale), { code: 'ENOENT' });
   });
 
-  it('writes through a symlinked .env, keeping the link', async () => {
+  it('refuses a symlinked .env instead of writing through it (issue 14), leaving link and target as they are', async () => {
     const real = path.join(dir, 'real.env');
     await fsp.writeFile(real, 'A=1\n');
     await fsp.symlink(real, file);
-    await setEnvValue(file, 'K', 'v');
+    await assert.rejects(setEnvValue(file, 'K', 'v'), /is a symbolic link/);
     assert.ok((await fsp.lstat(file)).isSymbolicLink());
-    assert.equal(await fsp.readFile(real, 'utf8'), 'A=1\nK=v\n');
+    assert.equal(await fsp.readFile(real, 'utf8'), 'A=1\n');
   });
 
   it('honours the auth.lock flock another process holds, then writes once it is free', async (t) => {

@@ -206,12 +206,12 @@ describe('resolveProfileHome', () => {
 });
 
 describe('listProfiles', () => {
-  test('default first, then valid-named folders (and symlinks to folders) under profiles/, sorted', (t) => {
+  test('default first, then valid-named real folders under profiles/, sorted (symlinks are refused, so not listed)', (t) => {
     const { root } = userWithRoot(t, ['b', 'a', 'Bad', '.hidden', 'default']);
     writeFileSync(path.join(root, 'profiles', 'file'), '');
     symlinkSync(path.join(root, 'profiles', 'a'), path.join(root, 'profiles', 'c-link'));
     symlinkSync(path.join(root, 'profiles', 'file'), path.join(root, 'profiles', 'd-link'));
-    assert.deepEqual(listProfiles(root), ['default', 'a', 'b', 'c-link']);
+    assert.deepEqual(listProfiles(root), ['default', 'a', 'b']);
   });
 
   test('a root without profiles/ or missing entirely lists only default', (t) => {
