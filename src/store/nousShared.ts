@@ -75,7 +75,7 @@ export async function writeNousShared(
   home: string,
   env: NodeJS.ProcessEnv,
   state: Record<string, unknown>,
-  opts: { clock?: Clock } = {},
+  opts: { clock?: Clock; onLockWait?: () => void } = {},
 ): Promise<string | undefined> {
   const clock = opts.clock ?? systemClock;
   const content = nousSharedContent(state, clock.now());
@@ -85,7 +85,7 @@ export async function writeNousShared(
   return serializeByPath(file, async () => {
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     const owner = await ownerToKeep(dir);
-    const lock = await acquireFlock(path.join(dir, 'nous_auth.lock'), { timeoutMs: LOCK_TIMEOUT_MS, clock, owner });
+    const lock = await acquireFlock(path.join(dir, 'nous_auth.lock'), { timeoutMs: LOCK_TIMEOUT_MS, clock, owner, onWait: opts.onLockWait });
     try {
       await removeStaleTemps(dir, NOUS_SHARED_FILE);
       await writeFileAtomic(file, content, (await ownerToKeep(file)) ?? owner);
