@@ -45,6 +45,19 @@ describe('1. signing in again to an account from Hermes Agent\'s own login', { t
     assert.deepEqual(read.refresh_calls, []);
   });
 
+  it('Codex: before Hermes ever seeded its pool entry, the sign-in lands in the singleton and is listed at once', async (t) => {
+    if (!needHermes(t)) return;
+    const h = home(t);
+    const old = await codexTokens(ADA);
+    await runHermes(t, h, [{ op: 'codex_login_save', tokens: { access_token: old.accessToken, refresh_token: old.refreshToken }, label: 'Mine' }]);
+    const fresh = await saveCodex(h, ADA);
+    assert.deepEqual((await codexProvider.accounts(h)).map((a) => [a.label, a.email]), [['Mine', 'ada@example.com']]);
+    const read = await hermesRead(t, h, 'openai-codex');
+    assert.deepEqual(read.entries?.map((e) => [e.source, e.label, e.access_token]), [['device_code', 'Mine', fresh.accessToken]]);
+    assert.equal(read.resolved?.api_key, fresh.accessToken);
+    assert.deepEqual(read.refresh_calls, []);
+  });
+
   it('xAI: providers.xai-oauth and its seeded entry get the new token; Hermes uses it, one entry', async (t) => {
     if (!needHermes(t)) return;
     const h = home(t);
