@@ -19,7 +19,7 @@ function home(t: TestContext): string {
   return tempDir(t, 'interop-');
 }
 
-describe('1. signing in again to an account from Hermes Agent\'s own login', { timeout: 120_000 }, () => {
+describe('1. signing in again to an account from Hermes Agent\'s own login', { timeout: 300_000 }, () => {
   it('Codex: providers.openai-codex and its seeded entry get the new token; Hermes uses it, one entry', async (t) => {
     if (!needHermes(t)) return;
     const h = home(t);
@@ -77,7 +77,7 @@ describe('1. signing in again to an account from Hermes Agent\'s own login', { t
   });
 });
 
-describe('2. Nous: the shared store and providers.nous', { timeout: 120_000 }, () => {
+describe('2. Nous: the shared store and providers.nous', { timeout: 300_000 }, () => {
   it('writes <root>/shared/nous_auth.json, so Hermes never merges a stale login over the new one', async (t) => {
     if (!needHermes(t)) return;
     const h = home(t);
@@ -128,7 +128,7 @@ describe('2. Nous: the shared store and providers.nous', { timeout: 120_000 }, (
   });
 });
 
-describe('3. details and identity survive Hermes Agent dropping fields', { timeout: 120_000 }, () => {
+describe('3. details and identity survive Hermes Agent dropping fields', { timeout: 300_000 }, () => {
   it('Codex: after a Hermes write, status still shows email and plan, and signing in again adds no duplicate', async (t) => {
     if (!needHermes(t)) return;
     const h = home(t);
@@ -159,7 +159,7 @@ describe('3. details and identity survive Hermes Agent dropping fields', { timeo
   });
 });
 
-describe('4. active_provider, priorities, labels, suppressed_sources', { timeout: 120_000 }, () => {
+describe('4. active_provider, priorities, labels, suppressed_sources', { timeout: 300_000 }, () => {
   it('the first Codex or xAI credential sets active_provider when none is set, and only then', async (t) => {
     if (!needHermes(t)) return;
     const codexHome = home(t);

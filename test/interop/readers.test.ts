@@ -30,7 +30,7 @@ async function signIn(provider: Provider, ctx: ProviderContext, approve: (userCo
   return provider.finish(ctx, auth, (outcome as { grant: unknown }).grant, bounds());
 }
 
-describe('Hermes Agent reads back a fresh sign-in of every provider', { timeout: 180_000 }, () => {
+describe('Hermes Agent reads back a fresh sign-in of every provider', { timeout: 400_000 }, () => {
   let codex: CodexFake;
   let nous: DeviceFake;
   let xai: OidcDeviceServer;

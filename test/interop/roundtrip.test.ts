@@ -15,7 +15,7 @@ import { saveCodex, saveNous, saveXai, type CodexAccount } from './ours.js';
 const ADA: CodexAccount = { accountId: 'acct-ada', sub: 'user-ada', email: 'ada@example.com', plan: 'team' };
 const BOB: CodexAccount = { accountId: 'acct-bob', sub: 'user-bob', email: 'bob@example.com', plan: 'plus' };
 
-describe('round trips between this program and Hermes Agent', { timeout: 240_000 }, () => {
+describe('round trips between this program and Hermes Agent', { timeout: 400_000 }, () => {
   it('Codex: sign-in, Hermes benches and refreshes, status, sign-in again', async (t) => {
     if (!needHermes(t)) return;
     const home = tempDir(t, 'interop-');

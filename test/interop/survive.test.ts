@@ -65,7 +65,7 @@ function serialize(store: unknown): string {
   return `${JSON.stringify(store, null, 2)}\n`;
 }
 
-describe('a profile written by Hermes Agent survives every write of this program', { timeout: 240_000 }, () => {
+describe('a profile written by Hermes Agent survives every write of this program', { timeout: 400_000 }, () => {
   it('Codex (new account, and again for a benched one), Nous, xAI and Copilot sign-ins change only what they mean to', async (t) => {
     if (!needHermes(t)) return;
     const { home, bobAccess } = await hermesProfile(t);
