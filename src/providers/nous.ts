@@ -1,8 +1,11 @@
 /**
  * Nous Portal: the standard device grant at the portal's own paths, saved in auth.json `providers.nous`
- * the way Hermes Agent's own Nous login saves it (the access token doubles as the agent key).
+ * and the shared `<root>/shared/nous_auth.json` the way Hermes Agent's own Nous login saves them (the
+ * access token doubles as the agent key).
  */
-import { readAuthStore, StoreShapeError, updateAuthStore } from '../store/index.js';
+import { readAuthStore, updateAuthStore } from '../store/index.js';
+import { saveNousLogin } from '../store/nousLogin.js';
+import { nousSharedPath, writeNousShared } from '../store/nousShared.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { readClaims } from './jwtClaims.js';
@@ -38,7 +41,11 @@ export interface NousState {
   expires_at: string;
   expires_in: number;
   agent_key: string;
+  agent_key_id: null;
   agent_key_expires_at: string;
+  agent_key_expires_in: number;
+  agent_key_reused: false;
+  agent_key_obtained_at: string;
   [key: string]: unknown;
 }
 
@@ -66,13 +73,18 @@ function tokenType(value: string): string {
   return value.toLowerCase() === 'bearer' ? 'Bearer' : value;
 }
 
-/** Builds `providers.nous` from a token answer, as Hermes Agent's device-code login does. */
+/**
+ * Builds `providers.nous` from a token answer, as Hermes Agent's device-code login does (its
+ * `_set_nous_agent_key_from_invoke_jwt` makes the access token the agent key).
+ */
 export function nousState(answer: TokenAnswer, portalBaseUrl: string, nowMs: number): NousState {
   const expiresIn = Math.max(0, Math.floor(answer.expires_in ?? 0));
   const obtainedAt = new Date(nowMs).toISOString();
   const expiresAt = new Date(nowMs + expiresIn * 1000).toISOString();
   const exp = readClaims(answer.access_token)?.exp;
-  const agentKeyExpiresAt = typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000).toISOString() : expiresAt;
+  const hasExp = typeof exp === 'number' && Number.isFinite(exp);
+  const agentKeyExpiresAt = hasExp ? new Date(exp * 1000).toISOString() : expiresAt;
+  const agentKeyExpiresIn = hasExp ? Math.max(0, Math.floor(exp - nowMs / 1000)) : expiresIn;
   return {
     portal_base_url: portalBaseUrl,
     inference_base_url: acceptInferenceUrl(answer.inference_base_url) ?? NOUS_INFERENCE_URL,
@@ -85,7 +97,11 @@ export function nousState(answer: TokenAnswer, portalBaseUrl: string, nowMs: num
     expires_at: expiresAt,
     expires_in: expiresIn,
     agent_key: answer.access_token,
+    agent_key_id: null,
     agent_key_expires_at: agentKeyExpiresAt,
+    agent_key_expires_in: agentKeyExpiresIn,
+    agent_key_reused: false,
+    agent_key_obtained_at: obtainedAt,
   };
 }
 
@@ -127,14 +143,16 @@ export const nousProvider: Provider = {
 
   async save(ctx, home, credentials) {
     const state = stateOf(credentials.secret);
-    await updateAuthStore(home, (store) => {
-      const providers: unknown = store.providers ?? {};
-      if (typeof providers !== 'object' || providers === null || Array.isArray(providers)) {
-        throw new StoreShapeError('providers', 'an object');
-      }
-      // a fresh login replaces the whole state, as Hermes Agent's login does (stale agent-key fields go)
-      store.providers = { ...(providers as Record<string, Record<string, unknown>>), [PROVIDER_ID]: { ...state } };
-    }, { logger: ctx.logger, clock: ctx.clock });
+    const saved = await updateAuthStore(home, (store) => saveNousLogin(store, state), { logger: ctx.logger, clock: ctx.clock });
+    // after auth.json, as persist_nous_credentials does; best-effort like Hermes Agent's own write, but said aloud
+    try {
+      await writeNousShared(home, ctx.env, saved, { clock: ctx.clock });
+    } catch (err) {
+      ctx.logger.warn(
+        { provider: PROVIDER_ID, file: nousSharedPath(home, ctx.env), code: (err as NodeJS.ErrnoException | null)?.code },
+        'could not update the shared Nous store; other profiles may later replace this sign-in with an older one',
+      );
+    }
     return account;
   },
 
@@ -142,9 +160,11 @@ export const nousProvider: Provider = {
     const state = (await readAuthStore(home)).providers?.[PROVIDER_ID];
     if (!state || typeof state !== 'object') return [];
     const expires = state.expires_at;
+    // a label set with `hermes auth add nous --label` is the user's name for this login
+    const label = typeof state.label === 'string' && state.label.trim() !== '' ? state.label.trim() : LABEL;
     const view: AccountView = {
       id: PROVIDER_ID,
-      label: LABEL,
+      label,
       ...((typeof expires === 'string' || typeof expires === 'number') && { expires_at: expires }),
     };
     return [view];

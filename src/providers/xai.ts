@@ -1,12 +1,13 @@
 /**
  * xAI Grok: the standard device grant at the endpoints xAI's OpenID Connect discovery names (which must
- * be on x.ai), saved as a `credential_pool["xai-oauth"]` entry shaped like the Codex one, one per account.
+ * be on x.ai), saved like the Codex login (store/oauthLogin.ts): one entry per account, or Hermes Agent's
+ * own `providers.xai-oauth` singleton when the account came from its login.
  */
 import type { PoolEntry } from '../store/index.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { claimString, readClaims } from './jwtClaims.js';
-import { findAccountEntry, oauthPoolEntry, poolAccountViews, savePoolAccount } from './poolCredentials.js';
+import { poolAccountViews, savePoolLogin, type PoolLogin } from './poolCredentials.js';
 import {
   discoverServer,
   pollDeviceToken,
@@ -42,6 +43,10 @@ export interface XaiTokens {
   /** The ID token's subject: who the account is. */
   sub?: string;
   email?: string;
+  /** Kept, with the two below, in `providers.xai-oauth.tokens` when the login is Hermes Agent's singleton. */
+  idToken?: string;
+  expiresIn?: number;
+  tokenType?: string;
 }
 
 /** True for x.ai and its subdomains. */
@@ -84,7 +89,15 @@ export function xaiTokens(answer: TokenAnswer): XaiTokens {
     refreshToken: answer.refresh_token,
     ...(sub !== undefined && { sub }),
     ...(email !== undefined && { email }),
+    ...(typeof answer.id_token === 'string' && answer.id_token !== '' && { idToken: answer.id_token }),
+    ...(typeof answer.expires_in === 'number' && { expiresIn: answer.expires_in }),
+    ...(typeof answer.token_type === 'string' && answer.token_type !== '' && { tokenType: bearer(answer.token_type) }),
   };
+}
+
+/** "Bearer" for a bearer token (oauth4webapi lower-cases it), else the type as sent. */
+function bearer(value: string): string {
+  return value.toLowerCase() === 'bearer' ? 'Bearer' : value;
 }
 
 /** The account as shown to the user. */
@@ -92,35 +105,52 @@ function xaiAccount(tokens: XaiTokens): AccountSummary {
   return tokens.email ? { label: `${LABEL} (${tokens.email})`, email: tokens.email } : { label: LABEL };
 }
 
-/** Who a stored entry belongs to: its tokens' `sub`, else its stored `sub` field. */
-function entrySub(entry: PoolEntry): string | undefined {
-  const fromTokens = [entry.id_token, entry.access_token].map((t) => claimString(readClaims(t), 'sub')).find((v) => v);
-  return fromTokens ?? (typeof entry.sub === 'string' && entry.sub !== '' ? entry.sub : undefined);
+/** The `sub` an access token names, or undefined when it is not a readable JWT. */
+function tokenSub(accessToken: unknown): string | undefined {
+  return claimString(readClaims(accessToken), 'sub');
 }
 
 /**
- * The entry a new sign-in replaces: the one of the same account (same `sub`); else a device-code entry
- * whose owner cannot be read; when the new owner cannot be read either, the first device-code entry.
- * Undefined means a new entry.
+ * Whether a stored credential belongs to the account `sub`, judged by its access token's claims (Hermes
+ * Agent keeps every entry's access token but drops other fields, such as `sub`, on its first write). Only
+ * an access token without readable claims falls back to the stored `sub` hint. Undefined when either
+ * side is unknown.
  */
-export function findXaiEntry(entries: readonly unknown[], sub: string | undefined): PoolEntry | undefined {
-  return findAccountEntry(entries, sub, entrySub, (a, b) => a === b, (e) => e.source === XAI_DEVICE_SOURCE);
+export function xaiSameAccount(sub: string | undefined, stored: Readonly<Record<string, unknown>>): boolean | undefined {
+  const hint = typeof stored.sub === 'string' && stored.sub !== '' ? stored.sub : undefined;
+  const other = tokenSub(stored.access_token) ?? hint;
+  return sub === undefined || other === undefined ? undefined : sub === other;
 }
 
-/** The credential_pool entry, shaped like Codex's (CONTRACT §4), plus the non-secret `sub` and `email`. */
-export function xaiPoolEntry(tokens: XaiTokens, account: AccountSummary, nowIso: string, priority = 0): PoolEntry {
-  return oauthPoolEntry(
-    {
-      label: account.label,
-      source: XAI_DEVICE_SOURCE,
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      baseUrl: XAI_BASE_URL,
-      extra: { sub: tokens.sub, email: tokens.email },
+/** What an entry shows besides its label: the email its access token names. */
+export function xaiEntryDetails(entry: PoolEntry): { email?: string } {
+  const email = claimString(readClaims(entry.access_token), 'email');
+  return email ? { email } : {};
+}
+
+/** The login to save for these tokens (see store/oauthLogin.ts for where it lands). */
+export function xaiLogin(tokens: XaiTokens, account: AccountSummary): PoolLogin {
+  // judged from the access token, like the stored entries it is compared with (the id token is not kept)
+  const sub = tokenSub(tokens.accessToken) ?? tokens.sub;
+  return {
+    provider: PROVIDER_ID,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    // what Hermes Agent's own xAI login keeps in providers.xai-oauth.tokens
+    singletonTokens: {
+      access_token: tokens.accessToken,
+      refresh_token: tokens.refreshToken,
+      id_token: tokens.idToken ?? '',
+      expires_in: tokens.expiresIn ?? null,
+      token_type: tokens.tokenType ?? 'Bearer',
     },
-    nowIso,
-    priority,
-  );
+    authMode: 'oauth_device_code',
+    baseUrl: XAI_BASE_URL,
+    sameAccount: (stored) => xaiSameAccount(sub, stored),
+    ownerUnknown: sub === undefined,
+    ownerHints: { sub },
+    label: account.label,
+  };
 }
 
 /** The XaiTokens kept in ObtainedCredentials (checked). */
@@ -158,12 +188,10 @@ export const xaiProvider: Provider = {
   async save(ctx, home, credentials) {
     const tokens = tokensOf(credentials.secret);
     const account = xaiAccount(tokens);
-    return savePoolAccount(ctx, home, PROVIDER_ID, account, (entries) => findXaiEntry(entries, tokens.sub), (nowIso, priority) =>
-      xaiPoolEntry(tokens, account, nowIso, priority),
-    );
+    return savePoolLogin(ctx, home, xaiLogin(tokens, account), account);
   },
 
   accounts(home): Promise<AccountView[]> {
-    return poolAccountViews(home, PROVIDER_ID);
+    return poolAccountViews(home, PROVIDER_ID, xaiEntryDetails);
   },
 };

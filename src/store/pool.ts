@@ -33,7 +33,8 @@ export interface PoolEntrySummary {
 
 /** Provider ids usable as pool keys (also keeps `__proto__` and friends out). */
 const PROVIDER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const SUMMARY_TEXT_FIELDS = ['source', 'auth_type', 'email', 'plan', 'last_status'] as const;
+/** Stored fields shown as they are: only ones Hermes Agent keeps (its writes drop `email`, `plan`…). */
+const SUMMARY_TEXT_FIELDS = ['source', 'auth_type', 'last_status'] as const;
 
 /** auth.json holds something other than what Hermes Agent writes at `key`; nothing was written. */
 export class StoreShapeError extends StoreError {
@@ -49,18 +50,28 @@ export class StoreShapeError extends StoreError {
   }
 }
 
+/** Details of an entry read from what Hermes Agent keeps of it (its token's claims), never from dropped fields. */
+export type EntryDetails = (entry: PoolEntry) => Pick<PoolEntrySummary, 'email' | 'plan'>;
+
 /**
- * A provider's entries as summaries (entries without a string id are skipped), in file order. A pool
- * that is not what Hermes Agent writes (a non-object section, a non-list provider pool) lists as empty.
+ * A provider's entries as summaries (entries without a string id are skipped), in file order, with the
+ * `email` / `plan` that `describe` reads from each entry. A pool that is not what Hermes Agent writes (a
+ * non-object section, a non-list provider pool) lists as empty.
  */
-export function listPoolEntries(store: AuthStore, provider: string): PoolEntrySummary[] {
+export function listPoolEntries(store: AuthStore, provider: string, describe?: EntryDetails): PoolEntrySummary[] {
   let list: PoolEntry[] | undefined;
   try {
     list = poolOf(store, provider, false);
   } catch (err) {
     if (!(err instanceof StoreShapeError)) throw err;
   }
-  return (list ?? []).filter(isEntry).map(summarize);
+  return (list ?? []).filter(isEntry).map((entry) => {
+    const summary = summarize(entry);
+    const details = describe?.(entry) ?? {};
+    if (details.email) summary.email = details.email;
+    if (details.plan) summary.plan = details.plan;
+    return summary;
+  });
 }
 
 /**

@@ -476,8 +476,6 @@ describe('codex save and accounts', { timeout: 20_000 }, () => {
       updated_at: now,
       account_id: tokens.accountId,
       sub: tokens.sub,
-      email: 'ada@example.com',
-      plan: 'pro',
     });
   });
 
@@ -503,8 +501,8 @@ describe('codex save and accounts', { timeout: 20_000 }, () => {
     assert.equal(updated.access_token, again.tokens.accessToken);
     assert.equal(updated.refresh_token, again.tokens.refreshToken);
     assert.equal(updated.last_refresh, new Date(clock.now()).toISOString());
-    assert.equal(updated.plan, 'pro');
-    assert.equal(entries[1]!.email, 'two@example.com');
+    const views = await codexProvider.accounts(home);
+    assert.deepEqual(views.map((v) => [v.email, v.plan]), [['one@example.com', 'pro'], ['two@example.com', 'plus']]);
   });
 
   it('treats the same workspace with another user as another account', async () => {
@@ -541,7 +539,7 @@ describe('codex save and accounts', { timeout: 20_000 }, () => {
     assert.equal(updated.refresh_token, tokens.refreshToken);
     assert.equal(updated.created_at, '2025-01-01T00:00:00Z');
     assert.equal(updated.priority, 2, 'the pool order the user chose is kept');
-    assert.equal(updated.label, 'Codex OAuth');
+    assert.equal(updated.label, 'old device login', 'the label the user chose is kept');
     assert.deepEqual(updated.hermes_private, { keep: true });
   });
 

@@ -95,7 +95,12 @@ describe('nous (Nous Portal device login)', () => {
       expires_at: new Date(obtainedMs + 3600_000).toISOString(),
       expires_in: 3600,
       agent_key: issued.access_token,
+      agent_key_id: null,
       agent_key_expires_at: new Date(exp * 1000).toISOString(),
+      agent_key_expires_in: Math.floor(exp - obtainedMs / 1000),
+      agent_key_reused: false,
+      agent_key_obtained_at: new Date(obtainedMs).toISOString(),
+      tls: { insecure: false, ca_bundle: null },
     });
     assert.deepEqual(store.providers.other, { x: 1 });
     assert.equal(store.active_provider, 'openrouter');
@@ -129,18 +134,22 @@ describe('nous (Nous Portal device login)', () => {
     }
   });
 
-  it('replaces an earlier login entirely (no stale agent-key fields survive)', async () => {
+  it('merges into an earlier login: fresh tokens and agent-key fields, its tls, label and unknown fields kept, its error record gone', async () => {
+    const tls = { insecure: false, ca_bundle: '/etc/ssl/corp-ca.pem' };
     await fsp.writeFile(
       path.join(home, 'auth.json'),
-      JSON.stringify({ providers: { nous: { access_token: 'old', agent_key_id: 'old-key', last_auth_error: { relogin_required: true } } } }),
+      JSON.stringify({ providers: { nous: { access_token: 'old', agent_key_id: 'old-key', agent_key_reused: true, tls, label: 'Lab', future: 1, last_auth_error: { relogin_required: true } } } }),
     );
     const auth = await nousProvider.begin(ctx, bounds());
     const creds = await nousProvider.finish(ctx, auth, await approvedGrant(auth), bounds());
     await nousProvider.save(ctx, home, creds);
     const nous = JSON.parse(await fsp.readFile(path.join(home, 'auth.json'), 'utf8')).providers.nous;
-    assert.equal(nous.agent_key_id, undefined);
+    assert.equal(nous.agent_key_id, null, 'the new agent key has no id, as Hermes Agent\'s own login sets it');
+    assert.equal(nous.agent_key_reused, false);
     assert.equal(nous.last_auth_error, undefined);
     assert.notEqual(nous.access_token, 'old');
+    assert.deepEqual([nous.tls, nous.label, nous.future], [tls, 'Lab', 1]);
+    assert.deepEqual((await nousProvider.accounts(home)).map((a) => a.label), ['Lab']);
   });
 
   it('lists no account before a login', async () => {

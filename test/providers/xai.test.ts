@@ -8,7 +8,7 @@ import { pollUntilDone, SLOW_DOWN_STEP_SECONDS, type PollObserver } from '../../
 import { ProviderError } from '../../src/providers/errors.js';
 import type { DeviceGrantSecret } from '../../src/providers/rfc8628.js';
 import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src/providers/types.js';
-import { findXaiEntry, xaiEndpointCheck, xaiProvider } from '../../src/providers/xai.js';
+import { xaiEndpointCheck, xaiEntryDetails, xaiProvider, xaiSameAccount } from '../../src/providers/xai.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startOidcDeviceServer, type FakeAccount, type OidcDeviceServer } from '../fakes/oidcDeviceServer.js';
@@ -82,13 +82,11 @@ describe('xai-oauth (against oidc-provider)', () => {
       last_refresh: nowIso,
       updated_at: nowIso,
       sub: 'alice-sub',
-      email: 'alice@example.com',
     });
     assert.match(String(entry!.id), /^[0-9a-f]{6}$/);
     assert.ok(tokens.refresh_token, 'offline_access gave a refresh token');
-    assert.deepEqual(await xaiProvider.accounts(home), [
-      { id: entry!.id, label: 'xAI Grok (alice@example.com)', email: 'alice@example.com' },
-    ]);
+    // this server's access tokens are opaque, so only the label names the account (xAI's own are JWTs)
+    assert.deepEqual(await xaiProvider.accounts(home), [{ id: entry!.id, label: 'xAI Grok (alice@example.com)' }]);
   });
 
   it('keeps one entry per account: the same account updates in place, another gets its own', async () => {
@@ -194,19 +192,18 @@ describe('xai-oauth (against oidc-provider)', () => {
   });
 });
 
-describe('findXaiEntry', () => {
-  const jwt = (sub: string) => new UnsecuredJWT({ sub }).encode();
-  it('matches by the stored tokens\' sub, then the stored sub, then an unknown device-code entry', () => {
-    const byToken = { id: 'a', source: 'manual:device_code', access_token: jwt('s1') };
-    const byField = { id: 'b', source: 'manual', access_token: 'opaque', sub: 's2' };
-    const unknown = { id: 'c', source: 'manual:device_code', access_token: 'opaque' };
-    const entries = [byToken, byField, unknown];
-    assert.equal(findXaiEntry(entries, 's1'), byToken);
-    assert.equal(findXaiEntry(entries, 's2'), byField);
-    assert.equal(findXaiEntry(entries, 's3'), unknown);
-    assert.equal(findXaiEntry([byToken, byField], 's3'), undefined);
-    assert.equal(findXaiEntry(entries, undefined), byToken);
-    assert.equal(findXaiEntry([byField], undefined), undefined);
+describe('xaiSameAccount', () => {
+  const jwt = (claims: Record<string, string>) => new UnsecuredJWT(claims).encode();
+  it('judges by the access token\'s sub; the stored sub counts only when the token has no claims', () => {
+    assert.equal(xaiSameAccount('s1', { access_token: jwt({ sub: 's1' }) }), true);
+    assert.equal(xaiSameAccount('s1', { access_token: jwt({ sub: 's2' }), sub: 's1' }), false, 'the token wins over a stale field');
+    assert.equal(xaiSameAccount('s1', { access_token: 'opaque', sub: 's1' }), true);
+    assert.equal(xaiSameAccount('s1', { access_token: 'opaque' }), undefined);
+    assert.equal(xaiSameAccount(undefined, { access_token: jwt({ sub: 's1' }) }), undefined);
+  });
+  it('shows the email the access token names', () => {
+    assert.deepEqual(xaiEntryDetails({ id: 'a', access_token: jwt({ sub: 's', email: 'e@example.com' }), email: 'stale@example.com' }), { email: 'e@example.com' });
+    assert.deepEqual(xaiEntryDetails({ id: 'a', access_token: 'opaque', email: 'stale@example.com' }), {});
   });
 });
 

@@ -58,7 +58,9 @@ test('aliases start their providers; verification_uri_complete only when sent; a
       sendsComplete: true,
       approve: (code) => xai.approve(code, { sub: 'grok-sub', email: 'grok@example.com' }),
       signedInAs: 'xAI Grok (grok@example.com)',
-      account: { label: 'xAI Grok (grok@example.com)', email: 'grok@example.com' },
+      // details come from the stored access token (what Hermes Agent keeps); this server's are opaque, so only
+      // the label names the account (xAI's own access tokens are JWTs naming it)
+      account: { label: 'xAI Grok (grok@example.com)', email: undefined },
     },
     {
       alias: 'github-copilot',

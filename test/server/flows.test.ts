@@ -298,7 +298,7 @@ test('a legacy oauth_device entry with opaque tokens is updated in place', async
   const entry = pool[0];
   assert.equal(entry.id, 'leg001');
   assert.equal(entry.source, 'manual:device_code');
-  assert.equal(entry.label, 'Codex OAuth (ada@example.com)');
+  assert.equal(entry.label, 'openai-codex device login', 'a re-sign-in keeps the label, as Hermes Agent does');
   assert.ok(h.fake.issued.includes(entry.access_token) && h.fake.issued.includes(entry.refresh_token));
   assert.equal(entry.created_at, '2025-06-01T00:00:00Z');
   assert.equal(entry.hermes_note, 'kept');

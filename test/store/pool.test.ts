@@ -63,14 +63,24 @@ describe('listPoolEntries', () => {
         label: 'me@example.com',
         source: 'oauth_device',
         auth_type: 'oauth',
-        email: 'me@example.com',
-        plan: 'plus',
         expires_at: 1893456000,
         last_status: 'ok',
       },
       { id: 'd4e5f6', label: 'd4e5f6', source: 'manual:device_code' },
     ]);
     assert.doesNotMatch(JSON.stringify(summaries), /secret|rt_|custom/);
+  });
+
+  test('email and plan come from the describe callback, never from stored fields Hermes Agent drops', () => {
+    const seen: string[] = [];
+    const summaries = listPoolEntries(sampleStore(), 'openai-codex', (entry) => {
+      seen.push(entry.id);
+      return entry.id === 'a1b2c3' ? { email: 'claims@example.com', plan: 'pro' } : {};
+    });
+    assert.deepEqual(seen, ['a1b2c3', 'd4e5f6']);
+    assert.equal(summaries[0]!.email, 'claims@example.com');
+    assert.equal(summaries[0]!.plan, 'pro');
+    assert.equal(summaries[1]!.email, undefined);
   });
 
   test('an unknown provider, a missing pool, and entries without an id give nothing', () => {

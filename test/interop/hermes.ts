@@ -1,0 +1,135 @@
+/**
+ * Runs Hermes Agent's own credential code (`<repo>/../shared/hermes-agent`) through the driver
+ * test/fixtures/hermes_interop.py, with the network closed, HOME an empty temp folder and HERMES_HOME the
+ * home under test. Tests skip with a reason when python3 with httpx, PyYAML and python-dotenv, or the
+ * Hermes Agent modules, are missing, and fail instead in CI.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { SignJWT } from 'jose';
+import { allowedSkip } from '../helpers/requirements.js';
+
+/** The repository (this file runs from dist/test/interop). */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+/** Hermes Agent's modules, next to the repository. */
+export const HERMES_AGENT_DIR = path.resolve(REPO, '..', 'shared', 'hermes-agent');
+/** The driver; .py files are not compiled, so it is read from the source tree. */
+const DRIVER = path.join(REPO, 'test', 'fixtures', 'hermes_interop.py');
+/** Longest a driver run may take (imports alone take a second or two on a loaded machine). */
+const RUN_TIMEOUT_MS = 60_000;
+
+let python: { exe?: string; reason?: string } | undefined;
+
+/** The first Python that can import what Hermes Agent's credential code needs, or why there is none. */
+function findPython(): { exe?: string; reason?: string } {
+  if (python) return python;
+  if (!existsSync(path.join(HERMES_AGENT_DIR, 'hermes_cli', 'auth.py'))) {
+    return (python = { reason: `Hermes Agent's modules are not at ${HERMES_AGENT_DIR}` });
+  }
+  const candidates = [process.env.HERMES_ONBOARD_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
+  for (const exe of candidates) {
+    const r = spawnSync(exe, ['-c', 'import fcntl, httpx, yaml, dotenv'], { encoding: 'utf8' });
+    if (!r.error && r.status === 0) return (python = { exe });
+  }
+  return (python = { reason: 'no python3 with httpx, PyYAML and python-dotenv (apt-get install python3-httpx python3-yaml python3-dotenv)' });
+}
+
+/** Skips the test with a printed reason when Hermes Agent's code cannot run here; true when it may go on. */
+export function needHermes(t: TestContext): boolean {
+  const reason = allowedSkip(findPython().reason);
+  if (reason === undefined) return true;
+  t.diagnostic(`skipped: ${reason}`);
+  t.skip(reason);
+  return false;
+}
+
+/** One op of the driver (see test/fixtures/hermes_interop.py). */
+export type HermesOp = { op: string } & Record<string, unknown>;
+
+/** An entry as Hermes Agent's load_pool sees it. */
+export interface HermesEntry {
+  id: string;
+  label: string;
+  source: string;
+  priority: number;
+  access_token: string;
+  refresh_token: string | null;
+  last_status: string | null;
+}
+
+/** What the `read` op reports. */
+export interface HermesRead {
+  active_provider: string | null;
+  entries?: HermesEntry[];
+  selected?: HermesEntry | null;
+  resolved: { api_key?: string; source?: string; error?: string; code?: string } | null;
+  suppressed: Record<string, string[]> | null;
+}
+
+/** A driver run's output. */
+export interface HermesRun {
+  results: unknown[];
+  /** Every token-refresh function Hermes Agent called (outside a simulated refresh, each one failed). */
+  refresh_calls: string[];
+  /** Every connect / name lookup attempted (each one failed). */
+  network_attempts: string[];
+}
+
+/** Runs `ops` in one Hermes Agent process against `home`. */
+export async function runHermes(t: TestContext, home: string, ops: HermesOp[]): Promise<HermesRun> {
+  const exe = findPython().exe;
+  if (!exe) throw new Error('runHermes called without needHermes');
+  const userHome = mkdtempSync(path.join(os.tmpdir(), 'hermes-user-'));
+  t.after(() => rmSync(userHome, { recursive: true, force: true }));
+  // a clean environment: nothing of the caller's (tokens, HERMES_*) reaches Hermes Agent
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: userHome, HERMES_HOME: home, PYTHONPATH: HERMES_AGENT_DIR, PYTHONDONTWRITEBYTECODE: '1' };
+  const child = spawn(exe, [DRIVER], { env, stdio: 'pipe' });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  child.stdin.end(JSON.stringify({ ops }));
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`Hermes Agent driver exited ${code}: ${err.slice(-2000)}`);
+  return JSON.parse(out) as HermesRun;
+}
+
+/** Runs one `read` op for `provider`. */
+export async function hermesRead(t: TestContext, home: string, provider: string): Promise<HermesRead & { refresh_calls: string[] }> {
+  const run = await runHermes(t, home, [{ op: 'read', provider }]);
+  return { ...(run.results[0] as HermesRead), refresh_calls: run.refresh_calls };
+}
+
+/** The parsed auth.json of `home`. */
+export async function readStore(home: string): Promise<Record<string, unknown> & { credential_pool?: Record<string, Array<Record<string, unknown>>>; providers?: Record<string, Record<string, unknown>> }> {
+  return JSON.parse(await readFile(path.join(home, 'auth.json'), 'utf8')) as never;
+}
+
+const KEY = new TextEncoder().encode('interop-test-signing-key-0123456789');
+
+/** A JWT (HS256, test key) with these claims, issued now and valid for `ttlSeconds` (an hour). */
+export async function jwt(claims: Record<string, unknown>, ttlSeconds = 3600): Promise<string> {
+  const iat = Math.floor(Date.now() / 1000);
+  return new SignJWT({ iat, exp: iat + ttlSeconds, jti: Math.random().toString(36).slice(2), ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(KEY);
+}
+
+/** An OpenAI (ChatGPT) access token for an account, with the claims OpenAI puts in it. */
+export function codexAccessToken(account: { accountId: string; sub: string; email?: string; plan?: string }): Promise<string> {
+  return jwt({
+    sub: account.sub,
+    'https://api.openai.com/auth': { chatgpt_account_id: account.accountId, ...(account.plan && { chatgpt_plan_type: account.plan }) },
+    ...(account.email && { 'https://api.openai.com/profile': { email: account.email } }),
+  });
+}
+
+/** A random refresh token. */
+export function refreshToken(prefix: string): string {
+  return `${prefix}-rt-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+}
