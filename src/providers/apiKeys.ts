@@ -296,7 +296,7 @@ async function saveKeyEntry(ctx: ProviderContext, home: string, spec: KeyEntrySp
 }
 
 /** Saves an API key for `spec`'s provider as `hermes auth add <provider> --type api-key` does (see the module comment). */
-export function saveApiKey(
+export async function saveApiKey(
   ctx: ProviderContext,
   home: string,
   spec: ApiKeyProviderSpec,
@@ -320,7 +320,7 @@ export function saveApiKey(
  * `auth_type: "api_key"`, `source: "manual:openrouter_pkce"`, `base_url: "https://openrouter.ai/api/v1"`,
  * label default `openrouter-oauth-<n>` (Hermes Agent's `label_from_token` fallback for a non-JWT key).
  */
-export function saveOpenRouterPkceKey(ctx: ProviderContext, home: string, rawKey: string, opts: { label?: string } = {}): Promise<SavedKeyAccount> {
+export async function saveOpenRouterPkceKey(ctx: ProviderContext, home: string, rawKey: string, opts: { label?: string } = {}): Promise<SavedKeyAccount> {
   const key = normalizeApiKey(rawKey);
   return saveKeyEntry(ctx, home, {
     provider: OPENROUTER_PROVIDER_ID,
