@@ -156,8 +156,9 @@ export function waitForClaudeCodeCredentials(opts: WaitOptions): Promise<ClaudeC
     };
     const onAbort = () => finish(() => reject(opts.signal.reason));
 
-    const watchDir = (dir: string) => {
-      if (opts.watch === false || watchers.has(dir) || done) return;
+    /** Starts watching `dir`; true when a new watcher was set up (a change just before it may have been missed). */
+    const watchDir = (dir: string): boolean => {
+      if (opts.watch === false || watchers.has(dir) || done) return false;
       try {
         const w = watch(dir, { persistent: false }, () => void check());
         w.on('error', () => {
@@ -165,19 +166,22 @@ export function waitForClaudeCodeCredentials(opts: WaitOptions): Promise<ClaudeC
           watchers.delete(dir);
         });
         watchers.set(dir, w);
+        return true;
       } catch {
-        // the folder is missing or cannot be watched: the poll still finds the file
+        return false; // the folder is missing or cannot be watched: the poll still finds the file
       }
     };
-    const refreshWatchers = () => {
+    /** Watches the file's folder, or its parent while the folder is missing; true when a watcher was added. */
+    const refreshWatchers = (): boolean => {
       const dir = path.dirname(opts.file);
-      watchDir(dir);
-      if (!watchers.has(dir)) watchDir(path.dirname(dir));
-      else {
-        const parent = path.dirname(dir);
+      const parent = path.dirname(dir);
+      const added = watchDir(dir);
+      if (watchers.has(dir)) {
         watchers.get(parent)?.close();
         watchers.delete(parent);
+        return added;
       }
+      return watchDir(parent) || added;
     };
     const schedule = () => {
       cancelTimer = opts.clock.setTimer(interval, () => void check());
@@ -198,7 +202,8 @@ export function waitForClaudeCodeCredentials(opts: WaitOptions): Promise<ClaudeC
           if (done) return;
           opts.onCheck?.(state);
           if (state.linkable) return finish(() => resolve(state));
-          refreshWatchers();
+          // a new watcher cannot have seen what happened before it existed: look once more
+          if (refreshWatchers()) again = true;
         } while (again && !done);
       } catch (error) {
         return finish(() => reject(error));
