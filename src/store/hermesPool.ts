@@ -120,6 +120,15 @@ export function singletonSeeds(provider: string, state: Record<string, unknown> 
   return Boolean(tokens.access || (provider === 'nous' && tokens.agentKey));
 }
 
+/**
+ * Hermes Agent's _load_auth_store reads a file as EMPTY unless `providers` or `credential_pool` is an object
+ * (its own saves always carry `providers`); a store holding only `suppressed_sources` or `active_provider`
+ * would be ignored whole. Adds `providers: {}` in that case, as Hermes Agent itself would write it.
+ */
+export function keepReadableByHermes(store: AuthStore): void {
+  if (!isRecord(store.providers) && !isRecord(store.credential_pool) && store.providers === undefined) store.providers = {};
+}
+
 /** `suppressed_sources[provider]` as a list of strings (a copy). */
 export function suppressedSources(store: AuthStore, provider: string): string[] {
   const all = store.suppressed_sources;

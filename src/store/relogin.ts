@@ -13,6 +13,7 @@ import {
   isPoolEntry,
   isRecord,
   jwtClaims,
+  keepReadableByHermes,
   poolList,
   singletonState,
   SINGLETON_SOURCES,
@@ -142,7 +143,15 @@ export function reloginAccount(home: string, provider: string, repairId: string,
   checkProviderId(provider);
   checkAccountId(repairId);
   const nowIso = () => new Date((opts.clock ?? { now: Date.now }).now()).toISOString();
-  return updateAuthStore(home, (store) => applyRelogin(store, provider, repairId, fresh, { ...opts, nowIso: nowIso() }), opts);
+  return updateAuthStore(
+    home,
+    (store) => {
+      const outcome = applyRelogin(store, provider, repairId, fresh, { ...opts, nowIso: nowIso() });
+      keepReadableByHermes(store);
+      return outcome;
+    },
+    opts,
+  );
 }
 
 /** Adds `fresh` as a new entry with the next priority (max + 1, as Hermes' _next_priority) and an unused id. */

@@ -20,6 +20,7 @@ import {
   COPILOT_SOURCES,
   isPoolEntry,
   isRecord,
+  keepReadableByHermes,
   poolList,
   singletonSeeds,
   singletonState,
@@ -313,6 +314,7 @@ async function finish(work: Work): Promise<void> {
     }
   }
   if (store.suppressed_sources !== undefined && !isRecord(store.suppressed_sources)) throw new StoreShapeErrorLike('suppressed_sources');
+  keepReadableByHermes(store);
   if (work.env) {
     // under the same auth.lock as the auth.json write (envFile.ts takes that lock for .env too)
     await removeStaleTemps(path.dirname(work.env.file), path.basename(work.env.file));

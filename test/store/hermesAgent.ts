@@ -44,8 +44,9 @@ export function needHermes(t: TestContext): boolean {
 }
 
 /** The environment Hermes Agent runs in: nothing of ours, HOME empty, HERMES_HOME the home under test. */
-function hermesEnv(t: TestContext, home: string): NodeJS.ProcessEnv {
+function hermesEnv(t: TestContext, home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
+    ...extra,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: tempDir(t, 'hermes-user-'),
     HERMES_HOME: home,
@@ -56,8 +57,8 @@ function hermesEnv(t: TestContext, home: string): NodeJS.ProcessEnv {
 }
 
 /** Runs one command of hermes_lifecycle.py and returns the JSON it printed last. */
-export function runHermes<T = unknown>(t: TestContext, home: string, args: string[]): T {
-  const r = spawnSync(findPython().python!, [SCRIPT, ...args], { env: hermesEnv(t, home), encoding: 'utf8', timeout: 60_000 });
+export function runHermes<T = unknown>(t: TestContext, home: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): T {
+  const r = spawnSync(findPython().python!, [SCRIPT, ...args], { env: hermesEnv(t, home, extraEnv), encoding: 'utf8', timeout: 60_000 });
   if (r.error || r.status !== 0) throw new Error(`hermes_lifecycle.py ${args[0]} failed (${r.status}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as T;
