@@ -139,7 +139,7 @@ export function applyRelogin(
  * applyRelogin). LifecycleInputError for malformed ids, AccountNotFoundError when the account is gone
  * (removed meanwhile); nothing is written then.
  */
-export function reloginAccount(home: string, provider: string, repairId: string, fresh: PoolEntry, opts: ReloginOptions = {}): Promise<ReloginOutcome> {
+export async function reloginAccount(home: string, provider: string, repairId: string, fresh: PoolEntry, opts: ReloginOptions = {}): Promise<ReloginOutcome> {
   checkProviderId(provider);
   checkAccountId(repairId);
   const nowIso = () => new Date((opts.clock ?? { now: Date.now }).now()).toISOString();
