@@ -113,7 +113,9 @@ export function providerHealth(store: AuthStore, provider: string, inputs: Healt
   const strategy = inputs.strategy ?? 'fill_first';
   const state = singletonState(store, provider);
   const lastAuthError = readLastAuthError(state);
-  const quarantined = Boolean(lastAuthError?.reloginRequired && state && !singletonTokens(provider, state).access && !singletonTokens(provider, state).refresh);
+  // Hermes' own terminal test (auth.py): relogin_required recorded, and no access or refresh token left
+  const tokens = singletonTokens(provider, state);
+  const quarantined = Boolean(state && lastAuthError?.reloginRequired && !tokens.access && !tokens.refresh);
 
   const rows = orderedEntries(store, provider).map((entry) => ({ entry, view: entryView(provider, entry, state, inputs, nowS) }));
   const seedSource = SINGLETON_SOURCES[provider];
@@ -122,10 +124,10 @@ export function providerHealth(store: AuthStore, provider: string, inputs: Healt
     for (const row of rows) if (row.entry.source === seedSource) markDead(row.view, 'sign in again');
   }
   const views = rows.map((r) => r.view);
-  const extra = unseededAccount(store, provider, state, quarantined, lastAuthError, views, inputs, nowS);
+  const extra = unseededAccount(store, provider, state, quarantined, views, inputs, nowS);
   if (extra) rows.push({ entry: { id: extra.id, source: extra.hermesSource, priority: extra.priority }, view: extra });
 
-  const first = pickFirst(rows, strategy, inputs, provider);
+  const first = pickFirst(rows, strategy, inputs);
   if (first) first.usedFirst = true;
   return {
     provider,
@@ -133,7 +135,7 @@ export function providerHealth(store: AuthStore, provider: string, inputs: Healt
     ...(first && { firstAccountId: first.id }),
     strategy,
     ...(lastAuthError && { lastAuthError }),
-    reloginRequired: quarantined || (state !== undefined && lastAuthError?.reloginRequired === true && !singletonSeeds(provider, state)),
+    reloginRequired: quarantined,
   };
 }
 
@@ -336,7 +338,6 @@ function unseededAccount(
   provider: string,
   state: Record<string, unknown> | undefined,
   quarantined: boolean,
-  lastAuthError: LastAuthError | undefined,
   views: AccountHealthView[],
   inputs: HealthInputs,
   nowS: number,
@@ -371,7 +372,7 @@ function unseededAccount(
     priority: nextPriority,
     usedFirst: false,
   };
-  if (quarantined || (lastAuthError?.reloginRequired && !singletonSeeds(provider, state))) {
+  if (quarantined) {
     markDead(view, 'sign in again');
     return view;
   }
@@ -392,29 +393,20 @@ function unseededAccount(
 
 /**
  * The account CredentialPool.select() would take first: skipping dead entries, exhausted ones until their
- * retry time, API-key entries without a key, and OAuth entries it would have to refresh without a refresh
- * token; then by strategy (fill_first and round_robin: the first left; least_used: the lowest
- * request_count; random: cannot be told).
+ * retry time, API-key entries without a key it can load, and OAuth entries it would have to refresh without
+ * a refresh token (`expired`); then by strategy (fill_first and round_robin: the first left; least_used: the
+ * lowest request_count; random: cannot be told).
  */
-function pickFirst(
-  rows: Array<{ entry: PoolEntry; view: AccountHealthView }>,
-  strategy: PoolStrategy,
-  inputs: HealthInputs,
-  provider: string,
-): AccountHealthView | undefined {
+function pickFirst(rows: Array<{ entry: PoolEntry; view: AccountHealthView }>, strategy: PoolStrategy, inputs: HealthInputs): AccountHealthView | undefined {
   const nowS = inputs.nowMs / 1000;
   const available = rows.filter(({ entry, view }) => {
     if (view.health === 'dead' || view.health === 'expired') return false;
     if (entry.last_status === 'exhausted') {
       const until = exhaustedUntil(entry);
-      if (until !== undefined && nowS < until) return false;
+      return until === undefined || nowS >= until;
     }
-    if (view.health === 'unknown' && entry.last_status !== 'exhausted' && (entry.last_status === null || entry.last_status === undefined || entry.last_status === 'ok')) {
-      // an API key Hermes could not load (missing from .env, or never saved): select() skips it
-      return !(text(entry.auth_type) === 'api_key' || entry.auth_type === undefined);
-    }
-    if (view.id === COPILOT_ENV_ACCOUNT_ID && provider === 'copilot' && view.health !== 'ok') return false;
-    return true;
+    // `unknown` without a status: an API key Hermes could not load (missing from .env, never saved, suppressed)
+    return view.health !== 'unknown' || (entry.last_status !== null && entry.last_status !== undefined && entry.last_status !== 'ok');
   });
   if (available.length === 0 || strategy === 'random') return undefined;
   if (strategy === 'least_used' && available.length > 1) {

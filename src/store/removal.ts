@@ -161,9 +161,8 @@ export async function logoutProvider(home: string, provider: string, opts: Remov
         if (isRecord(pool) && Object.hasOwn(pool, provider) && Array.isArray(pool[provider]) && (pool[provider] as unknown[]).length === 0) {
           delete (pool as Record<string, unknown>)[provider];
         }
-        const activeBefore = work.outcome.activeProviderCleared;
         await finish(work);
-        const changed = work.outcome.removed.length > 0 || work.outcome.cleaned.length > 0 || work.outcome.activeProviderCleared !== activeBefore;
+        const changed = work.outcome.removed.length > 0 || work.outcome.cleaned.length > 0 || work.outcome.activeProviderCleared;
         if (!changed) throw new NothingToRemove();
         work.outcome.hints.push(
           `If config.yaml selects ${provider} as the model provider, pick another with \`hermes model\` (Hermes Agent's own logout resets it).`,
@@ -262,6 +261,7 @@ async function removalStep(work: Work, source: string): Promise<void> {
     suppress('claude_code');
     hint('Suppressed claude_code credential — it will not be re-seeded.');
     hint("Note: Claude Code's own sign-in stays in Claude Code's .credentials.json (~/.claude, or CLAUDE_CONFIG_DIR); sign out in Claude Code to remove it there.");
+    if (source === 'claude_code_linked') return; // our marker is no source Hermes seeds: nothing more to suppress
   } else if (provider === 'anthropic' && source === 'hermes_pkce') {
     if (await deleteFileIfPresent(path.join(work.home, '.anthropic_oauth.json'))) outcome.cleaned.push('Cleared Hermes Anthropic OAuth credentials');
   } else if (

@@ -217,6 +217,31 @@ describe('removeAccount on its own', () => {
   });
 });
 
+describe('removeAccount: Anthropic sources', () => {
+  it("the Claude Code link suppresses claude_code and says Claude Code's own file stays; a Hermes PKCE login's file is deleted", async (t: TestContext) => {
+    const home = tempDir(t, 'rm-anthropic-');
+    await fsp.writeFile(path.join(home, '.anthropic_oauth.json'), '{"accessToken":"sk-ant-oat-x"}');
+    await writeStore(home, {
+      credential_pool: {
+        anthropic: [
+          { id: 'link01', label: 'Claude Code (linked)', auth_type: 'oauth', priority: 0, source: 'claude_code_linked' },
+          { id: 'pkce02', label: 'hermes_pkce', auth_type: 'oauth', priority: 1, source: 'hermes_pkce', expires_at_ms: 1 },
+        ],
+      },
+    });
+    const link = await removeAccount(home, 'anthropic', 'link01');
+    assert.deepEqual(link.suppressed, ['claude_code']);
+    assert.ok(link.hints.some((h) => h.includes('.credentials.json')));
+    const pkce = await removeAccount(home, 'anthropic', 'pkce02');
+    assert.deepEqual(pkce.cleaned, ['Cleared Hermes Anthropic OAuth credentials']);
+    assert.deepEqual(pkce.suppressed, ['hermes_pkce']);
+    await assert.rejects(fsp.stat(path.join(home, '.anthropic_oauth.json')), { code: 'ENOENT' });
+    const store = await readStore(home);
+    assert.deepEqual(store.suppressed_sources, { anthropic: ['claude_code', 'hermes_pkce'] });
+    assert.deepEqual(store.credential_pool, { anthropic: [] });
+  });
+});
+
 describe('logoutProvider', () => {
   it('signs Codex out like `hermes logout` (pool, singleton, active_provider) and also suppresses what would come back', async (t: TestContext) => {
     if (!needHermes(t)) return;
