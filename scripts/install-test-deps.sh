@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm ci` and the tests need that npm does not bring, from Debian's packages:
 #   - a C++ toolchain and python3 for node-gyp (the fs-ext flock addon is built on install),
-#   - python3 (with python-dotenv) for the tests that share auth.json and .env with a real Python process,
+#   - python3 (with python-dotenv, httpx and yaml) for the tests that share auth.json and .env with a real Python
+#     process and run Hermes Agent's own credential code (../shared/hermes-agent),
 #   - chromium (and fonts, so screenshots show text) for the browser tests,
 #   - openssl, to make a test CA for the NODE_EXTRA_CA_CERTS test.
 # Safe to run twice: it installs only what is missing. When it cannot install (not root, no apt-get,
@@ -17,6 +18,8 @@ have_cmd g++ && have_cmd make || missing+=(build-essential)
 have_cmd python3 || missing+=(python3)
 have_cmd openssl || missing+=(openssl)
 python3 -c 'import dotenv' >/dev/null 2>&1 || missing+=(python3-dotenv)
+python3 -c 'import httpx' >/dev/null 2>&1 || missing+=(python3-httpx)
+python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation fonts-dejavu-core)
 
 if [ "${#missing[@]}" -eq 0 ]; then
