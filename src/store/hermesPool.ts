@@ -6,7 +6,7 @@
  */
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { AuthStore } from './authStore.js';
-import type { PoolEntry } from './pool.js';
+import { StoreShapeError, type PoolEntry } from './pool.js';
 import { StoreError } from './storeError.js';
 
 /** Hermes Agent's per-entry health fields, cleared (set to null) by a fresh login or `hermes auth reset`. */
@@ -141,23 +141,13 @@ export function suppressedSources(store: AuthStore, provider: string): string[] 
 export function suppressSource(store: AuthStore, provider: string, source: string): boolean {
   let all = store.suppressed_sources;
   if (all === undefined || all === null) all = store.suppressed_sources = {};
-  if (!isRecord(all)) throw new StoreShapeErrorLike('suppressed_sources');
+  if (!isRecord(all)) throw new StoreShapeError('suppressed_sources', 'an object');
   let list = Object.hasOwn(all, provider) ? all[provider] : undefined;
   if (list === undefined || list === null) list = all[provider] = [];
-  if (!Array.isArray(list)) throw new StoreShapeErrorLike(`suppressed_sources.${provider}`);
+  if (!Array.isArray(list)) throw new StoreShapeError(`suppressed_sources.${provider}`, 'a list');
   if (list.includes(source)) return false;
   list.push(source);
   return true;
-}
-
-/** auth.json holds something other than what Hermes Agent writes at `key`; nothing was written. */
-export class StoreShapeErrorLike extends StoreError {
-  override name = 'StoreShapeError';
-  readonly key: string;
-  constructor(key: string) {
-    super(`auth.json: "${key}" is not what Hermes Agent writes there, so auth.json was left unchanged. Fix or remove "${key}" in auth.json, then try again.`);
-    this.key = key;
-  }
 }
 
 /** True for sources Hermes Agent treats as the user's own entries (`manual`, `manual:*`): never re-seeded. */

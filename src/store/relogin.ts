@@ -18,10 +18,9 @@ import {
   singletonState,
   SINGLETON_SOURCES,
   STATUS_FIELDS,
-  StoreShapeErrorLike,
   text,
 } from './hermesPool.js';
-import { newEntryId, type PoolEntry } from './pool.js';
+import { newEntryId, StoreShapeError, type PoolEntry } from './pool.js';
 
 /** Who an account is, as far as its tokens and saved fields tell. */
 export interface AccountIdentity {
@@ -158,10 +157,10 @@ export async function reloginAccount(home: string, provider: string, repairId: s
 function appendEntry(store: AuthStore, provider: string, fresh: PoolEntry, nowIso: string): PoolEntry {
   let pool = store.credential_pool;
   if (pool === undefined) pool = store.credential_pool = {};
-  if (!isRecord(pool)) throw new StoreShapeErrorLike('credential_pool');
+  if (!isRecord(pool)) throw new StoreShapeError('credential_pool', 'an object');
   let list = (pool as Record<string, unknown>)[provider];
   if (list === undefined) list = (pool as Record<string, unknown>)[provider] = [];
-  if (!Array.isArray(list)) throw new StoreShapeErrorLike(`credential_pool.${provider}`);
+  if (!Array.isArray(list)) throw new StoreShapeError(`credential_pool.${provider}`, 'a list');
   const entries = list.filter(isPoolEntry);
   const taken = new Set(entries.map((e) => e.id));
   let id = newEntryId();
@@ -182,6 +181,6 @@ function singletonIdentitySource(store: AuthStore, provider: string): Record<str
 function replaceSingleton(store: AuthStore, provider: string, state: Record<string, unknown>): void {
   let providers = store.providers;
   if (providers === undefined) providers = store.providers = {};
-  if (!isRecord(providers)) throw new StoreShapeErrorLike('providers');
+  if (!isRecord(providers)) throw new StoreShapeError('providers', 'an object');
   (providers as Record<string, unknown>)[provider] = { ...state };
 }

@@ -26,11 +26,10 @@ import {
   singletonState,
   singletonTokens,
   SINGLETON_SOURCES,
-  StoreShapeErrorLike,
   suppressSource,
   text,
 } from './hermesPool.js';
-import type { PoolEntry } from './pool.js';
+import { StoreShapeError, type PoolEntry } from './pool.js';
 
 /** An account that was removed. */
 export interface RemovedAccount {
@@ -313,7 +312,7 @@ async function finish(work: Work): Promise<void> {
       work.outcome.activeProviderCleared = true;
     }
   }
-  if (store.suppressed_sources !== undefined && !isRecord(store.suppressed_sources)) throw new StoreShapeErrorLike('suppressed_sources');
+  if (store.suppressed_sources !== undefined && !isRecord(store.suppressed_sources)) throw new StoreShapeError('suppressed_sources', 'an object');
   keepReadableByHermes(store);
   if (work.env) {
     // under the same auth.lock as the auth.json write (envFile.ts takes that lock for .env too)

@@ -12,6 +12,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { AccountNotFoundError, LifecycleInputError } from '../../src/store/hermesPool.js';
 import { findRemovableAccount, logoutProvider, removeAccount } from '../../src/store/removal.js';
 import { readAuthStore } from '../../src/store/authStore.js';
+import { StoreShapeError } from '../../src/store/pool.js';
 import { tempDir } from './helpers.js';
 import { hermesChild, hermesEval, needHermes, runHermes, runHermesBatch, type HermesList } from './hermesAgent.js';
 import { apiKeyEntry, bytes, codexToken, copyHome, readStore, writeStore } from './lifecycleFixtures.js';
@@ -194,6 +195,14 @@ describe('removeAccount on its own', () => {
     }
     for (const provider of ['open router', '__proto__', '../etc', 'x'.repeat(70)]) await assert.rejects(logoutProvider(home, provider), LifecycleInputError);
     assert.deepEqual([await bytes(path.join(home, 'auth.json')), await bytes(path.join(home, '.env'))], before);
+  });
+
+  it('a suppressed_sources that is not what Hermes writes is a StoreShapeError, and nothing is written', async (t: TestContext) => {
+    const home = tempDir(t, 'rm-shape-');
+    await writeStore(home, { suppressed_sources: ['oops'], credential_pool: { openrouter: [{ id: 'e00001', source: 'env:OPENROUTER_API_KEY', auth_type: 'api_key', priority: 0 }] } });
+    const before = await bytes(path.join(home, 'auth.json'));
+    await assert.rejects(removeAccount(home, 'openrouter', 'e00001'), (e: unknown) => e instanceof StoreShapeError && e.key === 'suppressed_sources');
+    assert.deepEqual(await bytes(path.join(home, 'auth.json')), before);
   });
 
   it('a removal racing a Hermes Agent write under auth.lock loses neither change', async (t: TestContext) => {
