@@ -59,6 +59,8 @@ export interface OidcDeviceServerOptions {
   deviceCodeTtl?: number;
   /** Clock used to stamp token requests (share the test's ManualClock). */
   now?: () => number;
+  /** Turns on oidc-provider's RFC 7009 revocation endpoint (listed in discovery as `revocation_endpoint`). */
+  revocation?: boolean;
 }
 
 /** A running server and its control API. */
@@ -113,7 +115,7 @@ export async function startOidcDeviceServer(options: OidcDeviceServerOptions = {
         redirect_uris: [],
       },
     ],
-    features: { deviceFlow: { enabled: true }, devInteractions: { enabled: false } },
+    features: { deviceFlow: { enabled: true }, devInteractions: { enabled: false }, revocation: { enabled: options.revocation ?? false } },
     scopes: OIDC_SCOPES,
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     conformIdTokenClaims: false,
