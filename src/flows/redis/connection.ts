@@ -17,7 +17,6 @@ import {
   TimeoutError,
   createClient,
 } from 'redis';
-import type { Logger } from '../../util/logger.js';
 import { FLOW_SCRIPTS } from './scripts.js';
 
 /** The environment variable naming the shared Redis. */
@@ -74,6 +73,12 @@ export function redactedUrl(url: URL): string {
   return `${url.protocol}//${credentials}${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 }
 
+/** The two log calls a connection makes: one line when Redis goes away, one when it is back. */
+export interface ConnectionLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
 /** Settings of a connection; everything but `url` has a default fit for a LAN Redis. */
 export interface RedisConnectionOptions {
   url: string | URL;
@@ -93,7 +98,8 @@ export interface RedisConnectionOptions {
   /** First and longest pause between reconnection attempts (default 50 ms, 2000 ms). */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
-  logger?: Pick<Logger, 'info' | 'warn'>;
+  /** Where outages are reported (a pino logger fits). */
+  logger?: ConnectionLogger;
 }
 
 /**
