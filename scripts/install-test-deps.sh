@@ -16,6 +16,7 @@ have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_cmd g++ && have_cmd make || missing+=(build-essential)
 have_cmd python3 || missing+=(python3)
 have_cmd openssl || missing+=(openssl)
+have_cmd redis-server || missing+=(redis-server)
 python3 -c 'import dotenv' >/dev/null 2>&1 || missing+=(python3-dotenv)
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation fonts-dejavu-core)
 

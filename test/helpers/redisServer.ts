@@ -21,7 +21,7 @@ export function redisServerMissingReason(): string | undefined {
   if (missingCheck === null) {
     const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
     missingCheck = r.error
-      ? `redis-server is not installed (${r.error.message}); install Debian's redis-server (scripts/install-test-deps.sh)`
+      ? `redis-server is not installed (${r.error.message}); install Debian's redis-server package`
       : r.status !== 0
         ? `redis-server --version failed: ${r.stderr.trim().slice(0, 200)}`
         : undefined;
@@ -158,11 +158,14 @@ export interface AfterHook {
 /** Starts a redis-server, stopped and its folder removed when the test (or the file, with node:test's `after`) ends. */
 export async function useRedisServer(t: AfterHook): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hermes-redis-'));
-  let server: RedisServer | undefined;
-  t.after(async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const server = await RedisServer.launch(dir).catch((error: unknown) => {
+    removeDir();
+    throw error;
   });
-  server = await RedisServer.launch(dir);
+  t.after(async () => {
+    await server.stop();
+    removeDir();
+  });
   return server;
 }

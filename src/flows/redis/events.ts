@@ -41,7 +41,10 @@ export class RedisFlowEvents {
     });
   }
 
-  /** Subscribes once the subscriber connection is ready; resolves when notes are flowing. */
+  /**
+   * Subscribes once the subscriber connection is ready (it waits for Redis: race it with a timeout where that
+   * matters); resolves when notes are flowing.
+   */
   async start(): Promise<void> {
     if (this.#subscribed) return;
     await this.#subscriber.ready();

@@ -17,6 +17,7 @@ import {
   type RedisConnectionOptions,
 } from '../../../src/flows/redis/connection.js';
 import { RedisFlowOps } from '../../../src/flows/redis/ops.js';
+import { silentLogger } from '../../../src/util/logger.js';
 import { guarded } from '../../helpers/harness.js';
 import { TEST_BOX, connect, flowInput, freshKeys, redisSkip, useRedisServer, type RedisServer } from './helpers.js';
 
@@ -51,6 +52,9 @@ async function unavailable(call: () => Promise<unknown>): Promise<{ error: Redis
   }
   assert.fail('the call succeeded while Redis was away');
 }
+
+// The program's pino logger is what a connection is given in the server.
+const _pinoFits: ConnectionLogger = silentLogger();
 
 /** Log lines a connection writes, captured. */
 function captureLog(): { lines: Array<{ level: string; obj: object; msg: string }>; logger: ConnectionLogger } {
