@@ -164,6 +164,21 @@ test('Redis killed mid-life: every call fails fast (no queue), once logged; afte
   assert.deepEqual(log.lines[0]!.obj, { redis: redactedUrl(new URL(server.url)) });
 });
 
+test('a call in flight when Redis dies fails at once with "outcome unknown", not after the command timeout', { skip }, async (t) => {
+  const server = await useRedisServer(t);
+  const connection = await connect(t, server, { commandTimeoutMs: 10_000, reconnectMaxMs: 200 });
+  const ops = new RedisFlowOps(connection, TEST_BOX, { keys: freshKeys() });
+  // Freeze Redis so the call is surely on the wire, unanswered, when the process dies.
+  server.pause();
+  const inFlight = unavailable(() => ops.create(flowInput()));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await server.stop();
+  const { error, ms } = await inFlight;
+  assert.equal(error.reason, 'lost');
+  assert.equal(error.outcomeUnknown, true, 'it may have run: the caller must read the state back');
+  assert.ok(ms < 5000, `failed when the connection dropped, not at the 10 s timeout (${ms.toFixed(1)} ms)`);
+});
+
 test('a hung Redis (alive socket, no answers): calls fail after the command timeout, the connection is re-made, all resumes', { skip }, async (t) => {
   const server = await useRedisServer(t);
   const connection = await connect(t, server, { commandTimeoutMs: 300, pingIntervalMs: 100, socketTimeoutMs: 600, reconnectMaxMs: 100 });
