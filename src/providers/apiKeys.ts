@@ -19,6 +19,7 @@ import { OPENROUTER_BASE_URL, OPENROUTER_PKCE_SOURCE, OPENROUTER_PROVIDER_ID } f
 import { ENTRY_STATUS_RESET } from './poolCredentials.js';
 import { unsuppressSources } from './suppressedSources.js';
 import type { ProviderContext, StepBounds } from './types.js';
+import { jsonNumber } from '../store/jsonText.js';
 
 export { API_KEY_PROVIDERS, type ApiKeyProviderSpec, type KeyAuthStyle } from './apiKeyProviders.js';
 
@@ -273,7 +274,7 @@ async function saveKeyEntry(ctx: ProviderContext, home: string, spec: KeyEntrySp
     (store) => {
       const entries = existingEntries(store, spec.provider);
       const same = entries.find((e) => isManual(e) && e.access_token === spec.key);
-      const priorities = entries.map((e) => e.priority).filter((p): p is number => typeof p === 'number' && Number.isFinite(p));
+      const priorities = entries.map((e) => jsonNumber(e.priority)).filter((p): p is number => p !== undefined && Number.isFinite(p));
       const fields: PoolEntry = same
         ? { id: same.id, ...(spec.label && { label: spec.label }), base_url: spec.baseUrl, ...ENTRY_STATUS_RESET }
         : {

@@ -33,6 +33,7 @@ import {
 import type { PoolEntry } from './pool.js';
 import { safeMessage } from '../util/secrets.js';
 import type { Clock } from '../util/clock.js';
+import { jsonNumber } from './jsonText.js';
 
 export type AccountHealth = 'ok' | 'exhausted' | 'dead' | 'expired' | 'unknown';
 
@@ -187,7 +188,8 @@ function orderedEntries(store: AuthStore, provider: string): PoolEntry[] {
 }
 
 function priorityOf(entry: PoolEntry): number {
-  return typeof entry.priority === 'number' && Number.isFinite(entry.priority) ? entry.priority : 0;
+  const priority = jsonNumber(entry.priority);
+  return priority !== undefined && Number.isFinite(priority) ? priority : 0;
 }
 
 /** One pool entry's view. */
@@ -300,7 +302,8 @@ export function exhaustedUntil(entry: PoolEntry): number | undefined {
 
 /** The access token's expiry, epoch s: `expires_at_ms`, `expires_at`, else the JWT's `exp`. */
 function expiryOf(entry: PoolEntry, claims: ReturnType<typeof jwtClaims>): number | undefined {
-  const fromMs = typeof entry.expires_at_ms === 'number' && entry.expires_at_ms > 0 ? entry.expires_at_ms / 1000 : undefined;
+  const expiresAtMs = jsonNumber(entry.expires_at_ms);
+  const fromMs = expiresAtMs !== undefined && expiresAtMs > 0 ? expiresAtMs / 1000 : undefined;
   const exp = typeof claims?.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp : undefined;
   const value = fromMs ?? parseTimestamp(entry.expires_at) ?? exp;
   return value === undefined ? undefined : Math.floor(value);
@@ -418,5 +421,5 @@ function pickFirst(rows: Array<{ entry: PoolEntry; view: AccountHealthView }>, s
 }
 
 function requestCount(entry: PoolEntry): number {
-  return typeof entry.request_count === 'number' ? entry.request_count : 0;
+  return jsonNumber(entry.request_count) ?? 0;
 }

@@ -8,6 +8,7 @@ import { decodeJwt, type JWTPayload } from 'jose';
 import type { AuthStore } from './authStore.js';
 import { StoreShapeError, type PoolEntry } from './pool.js';
 import { StoreError } from './storeError.js';
+import { jsonNumber } from './jsonText.js';
 
 /** Hermes Agent's per-entry health fields, cleared (set to null) by a fresh login or `hermes auth reset`. */
 export const STATUS_FIELDS = [
@@ -185,6 +186,7 @@ export function sourceKind(source: string, authType: string | undefined): Source
 /** Parses Hermes' absolute timestamps (_parse_absolute_timestamp): epoch s, epoch ms, numeric strings, ISO-8601 → epoch s. */
 export function parseTimestamp(value: unknown): number | undefined {
   if (value === null || value === undefined || value === '' || typeof value === 'boolean') return undefined;
+  value = jsonNumber(value) ?? value;
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value <= 0) return undefined;
     return value > 1_000_000_000_000 ? value / 1000 : value;

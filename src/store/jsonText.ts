@@ -67,3 +67,14 @@ export function nestingDepth(text: string): number {
   }
   return max;
 }
+
+/**
+ * The numeric value of a field read by parseJson: a plain number, or a LosslessNumber (a big integer, or a
+ * float Python wrote as `1.0`) as the nearest JavaScript number. Anything else is undefined. Readers of
+ * auth.json use this instead of `typeof x === 'number'`, which a LosslessNumber fails.
+ */
+export function jsonNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (isLosslessNumber(value)) return Number(value.value);
+  return undefined;
+}

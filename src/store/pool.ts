@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthStore } from './authStore.js';
 import { StoreError } from './storeError.js';
+import { jsonNumber } from './jsonText.js';
 
 /** One credential of a provider's pool; unknown keys are kept as they are. */
 export interface PoolEntry {
@@ -144,7 +145,7 @@ function summarize(entry: PoolEntry): PoolEntrySummary {
     const value = entry[key];
     if (typeof value === 'string' && value !== '') summary[key] = value;
   }
-  const expires = entry.expires_at;
+  const expires = jsonNumber(entry.expires_at) ?? entry.expires_at;
   if ((typeof expires === 'string' && expires !== '') || (typeof expires === 'number' && Number.isFinite(expires))) {
     summary.expires_at = expires;
   }

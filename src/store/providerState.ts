@@ -7,6 +7,7 @@
 import type { AuthStore } from './authStore.js';
 import type { PoolEntry } from './pool.js';
 import { StoreShapeError } from './pool.js';
+import { jsonNumber } from './jsonText.js';
 
 /**
  * Hermes Agent's per-entry health fields, as its re-auth sync (`_sync_codex_pool_entries`) clears them: an
@@ -51,7 +52,8 @@ export function nextPriority(entries: readonly unknown[]): number {
   for (const entry of entries) {
     if (!isRecord(entry)) continue;
     // PooledCredential.from_dict defaults a missing priority to 0
-    const priority = typeof entry.priority === 'number' && Number.isFinite(entry.priority) ? entry.priority : 0;
+    const number = jsonNumber(entry.priority);
+    const priority = number !== undefined && Number.isFinite(number) ? number : 0;
     highest = Math.max(highest, priority);
   }
   return highest + 1;

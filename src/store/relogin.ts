@@ -21,6 +21,7 @@ import {
   text,
 } from './hermesPool.js';
 import { newEntryId, StoreShapeError, type PoolEntry } from './pool.js';
+import { jsonNumber } from './jsonText.js';
 
 /** Who an account is, as far as its tokens and saved fields tell. */
 export interface AccountIdentity {
@@ -165,7 +166,7 @@ function appendEntry(store: AuthStore, provider: string, fresh: PoolEntry, nowIs
   const taken = new Set(entries.map((e) => e.id));
   let id = newEntryId();
   while (taken.has(id)) id = newEntryId();
-  const priority = entries.reduce((max, e) => Math.max(max, typeof e.priority === 'number' ? e.priority : 0), -1) + 1;
+  const priority = entries.reduce((max, e) => Math.max(max, jsonNumber(e.priority) ?? 0), -1) + 1;
   const entry: PoolEntry = { ...fresh, id, priority, created_at: fresh.created_at ?? nowIso, updated_at: nowIso };
   list.push(entry);
   return entry;

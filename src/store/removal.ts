@@ -30,6 +30,7 @@ import {
   text,
 } from './hermesPool.js';
 import { StoreShapeError, type PoolEntry } from './pool.js';
+import { jsonNumber } from './jsonText.js';
 
 /** An account that was removed. */
 export interface RemovedAccount {
@@ -227,7 +228,7 @@ function renumber(list: unknown[]): void {
     entries.forEach((e, i) => (e.priority = i));
     return;
   }
-  const prio = (e: PoolEntry) => (typeof e.priority === 'number' ? e.priority : 0);
+  const prio = (e: PoolEntry) => jsonNumber(e.priority) ?? 0;
   const sorted = [...entries].sort((a, b) => prio(a) - prio(b));
   sorted.forEach((e, i) => (e.priority = i));
   list.splice(0, list.length, ...sorted);
