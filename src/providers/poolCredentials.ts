@@ -1,6 +1,5 @@
 /** Saving and listing credential-pool accounts, shared by the providers that keep their logins in the pool. */
 import { listPoolEntries, newEntryId, readAuthStore, updateAuthStore, upsertPoolEntry, type PoolEntry } from '../store/index.js';
-import { accountViewPayload } from './listing.js';
 import type { AccountSummary, AccountView, ProviderContext } from './types.js';
 
 /**
@@ -39,9 +38,9 @@ export function savePoolAccount(
   }, { logger: ctx.logger, clock: ctx.clock });
 }
 
-/** The accounts saved in `home`'s pool for `providerId`, without secrets. */
+/** The accounts saved in `home`'s pool for `providerId`, without secrets (server/presenters.ts picks what a client sees). */
 export async function poolAccountViews(home: string, providerId: string): Promise<AccountView[]> {
-  return listPoolEntries(await readAuthStore(home), providerId).map(accountViewPayload);
+  return listPoolEntries(await readAuthStore(home), providerId);
 }
 
 /** What an OAuth login puts in its pool entry; `extra` holds non-secret fields (ids, email, plan). */

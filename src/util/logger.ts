@@ -4,10 +4,10 @@ import { redactPaths } from './secrets.js';
 
 export type { Logger };
 
-/** Creates a logger that redacts secret fields; `destination` lets tests capture every line. */
+/** Creates a logger that redacts secret fields (level: config.logLevel, default info); `destination` lets tests capture every line. */
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   const opts = {
-    level: options.level ?? process.env.HERMES_ONBOARD_LOG_LEVEL ?? 'info',
+    level: options.level ?? 'info',
     base: undefined,
     redact: { paths: redactPaths(), censor: '[redacted]' },
   };

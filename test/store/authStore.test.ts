@@ -17,7 +17,7 @@ import {
 } from '../../src/store/authStore.js';
 import { acquireFlock } from '../../src/store/lock.js';
 import { upsertPoolEntry } from '../../src/store/pool.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { createLogger, silentLogger } from '../../src/util/logger.js';
 import { nodeChild, tempDir } from './helpers.js';
 

@@ -4,9 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { AUTH_FILE, readAuthStore, StoreLockTimeoutError, updateAuthStore } from '../../src/store/authStore.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { deferred, needPython, pythonChild, tempDir } from './helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { needPython, pythonChild, tempDir } from './helpers.js';
 
 const logger = silentLogger();
 
