@@ -53,7 +53,7 @@ export interface OAuthEntryFields {
   extra?: Readonly<Record<string, string | undefined>>;
 }
 
-/** A credential_pool entry for an OAuth login, in the shape of CONTRACT §4 (empty `extra` fields left out). */
+/** A credential_pool entry for an OAuth login, in the shape of docs/api.md, "Files" (empty `extra` fields left out). */
 export function oauthPoolEntry(fields: OAuthEntryFields, nowIso: string, priority = 0): PoolEntry {
   const entry: PoolEntry = {
     id: newEntryId(),

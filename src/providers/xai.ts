@@ -108,7 +108,7 @@ export function findXaiEntry(entries: readonly unknown[], sub: string | undefine
   return findAccountEntry(entries, sub, entrySub, (a, b) => a === b, (e) => e.source === XAI_DEVICE_SOURCE);
 }
 
-/** The credential_pool entry, shaped like Codex's (CONTRACT §4), plus the non-secret `sub` and `email`. */
+/** The credential_pool entry, shaped like Codex's (docs/api.md, "Files"), plus the non-secret `sub` and `email`. */
 export function xaiPoolEntry(tokens: XaiTokens, account: AccountSummary, nowIso: string, priority = 0): PoolEntry {
   return oauthPoolEntry(
     {

@@ -1,5 +1,5 @@
 /**
- * Rate limits (issue 6 §2, CONTRACT §2): starts per client address per minute
+ * Rate limits (issue 6 §2, docs/api.md "Configuration"): starts per client address per minute
  * (HERMES_ONBOARD_START_RATE; 0 turns it off) and the global bound on pending flows
  * (HERMES_ONBOARD_MAX_PENDING). Both answer 429 with `Retry-After` and ask the provider for nothing.
  * Time is the harness's ManualClock.
