@@ -78,6 +78,8 @@ function errors(...statuses: number[]): Record<string, Json> {
 
 /** The status codes every API route may answer with before it runs (gate, shutdown, unexpected failure). */
 const COMMON = [403, 500, 503];
+/** Statuses the body parser may answer with on any route. */
+const PARSING = [400, 413, 415];
 
 /** Query parameters from a zod object schema. */
 function query(schema: z.ZodObject): Json[] {
@@ -94,8 +96,8 @@ export function openApiDocument(): Json {
     openapi: '3.1.0',
     info: { title: 'hermes-onboard', version: VERSION, description: 'Sign Hermes Agent profiles in to AI providers. See docs/api.md.' },
     paths: {
-      '/api/health': { get: { summary: 'Liveness', responses: { '200': ok('Running.', ref('HealthResponse')), ...errors(...COMMON) } } },
-      '/api/openapi.json': { get: { summary: 'This document', responses: { '200': ok('The OpenAPI document.', { type: 'object' }), ...errors(...COMMON) } } },
+      '/api/health': { get: { summary: 'Liveness', responses: { '200': ok('Running.', ref('HealthResponse')), ...errors(...PARSING, ...COMMON) } } },
+      '/api/openapi.json': { get: { summary: 'This document', responses: { '200': ok('The OpenAPI document.', { type: 'object' }), ...errors(...PARSING, ...COMMON) } } },
       '/api/onboarding/oauth/start': {
         post: {
           summary: 'Start a sign-in (or rejoin the pending one for the same provider and profile)',
@@ -104,39 +106,39 @@ export function openApiDocument(): Json {
             '200': ok('The flow started (or already pending); a flow that ended while starting answers its status.', {
               oneOf: [ref('DeviceStartResponse'), ref('CodeStartResponse'), ref('DetectStartResponse'), ref('StatusResponse')],
             }),
-            ...errors(400, 413, 415, 429, 502, ...COMMON),
+            ...errors(...PARSING, 429, 502, ...COMMON),
           },
         },
       },
       '/api/onboarding/oauth/poll': {
-        get: { summary: 'A flow\'s status', parameters: query(flowQuery), responses: { '200': ok('The status.', ref('StatusResponse')), ...errors(400, 404, ...COMMON) } },
+        get: { summary: 'A flow\'s status', parameters: query(flowQuery), responses: { '200': ok('The status.', ref('StatusResponse')), ...errors(...PARSING, 404, ...COMMON) } },
       },
       '/api/onboarding/oauth/cancel': {
         post: {
           summary: 'Cancel a flow',
           requestBody: { required: true, content: json(jsonSchema(cancelBody, 'input')) },
-          responses: { '200': ok('The status after cancelling.', { oneOf: [ref('StatusResponse'), ref('UnknownCancelResponse')] }), ...errors(400, 413, 415, ...COMMON) },
+          responses: { '200': ok('The status after cancelling.', { oneOf: [ref('StatusResponse'), ref('UnknownCancelResponse')] }), ...errors(...PARSING, ...COMMON) },
         },
       },
       '/api/onboarding/oauth/submit': {
         post: {
           summary: 'Hand a pasted authorization code to a flow waiting for one',
           requestBody: { required: true, content: json(jsonSchema(submitBody, 'input')) },
-          responses: { '200': ok('The status.', ref('StatusResponse')), ...errors(400, 404, 413, 415, ...COMMON) },
+          responses: { '200': ok('The status.', ref('StatusResponse')), ...errors(...PARSING, 404, ...COMMON) },
         },
       },
       '/api/onboarding/oauth/events': {
         get: {
           summary: 'A flow\'s status as server-sent events (`event: status`, data: StatusResponse)',
           parameters: query(flowQuery),
-          responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(400, 404, ...COMMON) },
+          responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(...PARSING, 404, ...COMMON) },
         },
       },
       '/api/onboarding/providers': {
-        get: { summary: 'Providers and saved accounts of a profile', parameters: query(profileQuery), responses: { '200': ok('The providers.', ref('ProvidersResponse')), ...errors(400, ...COMMON) } },
+        get: { summary: 'Providers and saved accounts of a profile', parameters: query(profileQuery), responses: { '200': ok('The providers.', ref('ProvidersResponse')), ...errors(...PARSING, ...COMMON) } },
       },
       '/api/onboarding/profiles': {
-        get: { summary: 'Profiles of the Hermes root', responses: { '200': ok('The profiles.', ref('ProfilesResponse')), ...errors(400, ...COMMON) } },
+        get: { summary: 'Profiles of the Hermes root', responses: { '200': ok('The profiles.', ref('ProfilesResponse')), ...errors(...PARSING, ...COMMON) } },
       },
     },
     components: {

@@ -25,6 +25,7 @@ import type { AnyProvider } from '../../src/providers/types.js';
 import { buildApp } from '../../src/server/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock } from './clock.js';
+import { openApiMismatch } from './openapiCheck.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startCodexFake, type CodexFake, type CodexFakeSettings, type FakeAccount } from '../fakes/codexFake.js';
 
@@ -219,8 +220,9 @@ export class Harness {
       if (value === undefined) delete headers[name.toLowerCase()];
       else headers[name.toLowerCase()] = value;
     }
+    const method = req.method ?? (req.json !== undefined || req.payload !== undefined ? 'POST' : 'GET');
     const res = await this.app.inject({
-      method: req.method ?? (req.json !== undefined || req.payload !== undefined ? 'POST' : 'GET'),
+      method,
       url: req.url,
       headers,
       payload: req.json !== undefined ? JSON.stringify(req.json) : req.payload,
@@ -233,6 +235,9 @@ export class Harness {
     } catch {
       body = undefined;
     }
+    // every answer the suite sees must agree with the OpenAPI document the server serves
+    const mismatch = openApiMismatch(method, req.url, res.statusCode, String(res.headers['content-type'] ?? ''), body);
+    if (mismatch) assert.fail(`the answer disagrees with /api/openapi.json: ${mismatch}`);
     return { status: res.statusCode, headers: res.headers, body, text: res.body };
   }
 
