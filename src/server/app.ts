@@ -9,7 +9,7 @@ import { BODY_LIMIT_BYTES } from '../limits.js';
 import { allProviders } from '../providers/index.js';
 import type { AnyProvider } from '../providers/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { silentLogger, type Logger } from '../util/logger.js';
+import { silentLogger, type PinoLogger } from '../util/logger.js';
 import { allowedHostNames, hostOf } from './gate.js';
 import { guardApiRequest, setResponseHeaders } from './guard.js';
 import { errorBody, sendError } from './httpErrors.js';
@@ -21,7 +21,7 @@ export { BODY_LIMIT_BYTES };
 export interface AppOptions {
   config: Config;
   clock?: Clock;
-  logger?: Logger;
+  logger?: PinoLogger;
   providers?: readonly AnyProvider[];
   /** Where flows live (default: in this process's memory). */
   store?: FlowStore;
