@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StartPayload, StatusPayload } from '../src/flows/flow.js';
+import type { StartPayload, StatusPayload } from '../src/contract.js';
 import type { CodexFake } from '../test/fakes/codexFake.js';
 import { pollFlow, startFlows } from './lib/client.js';
 import { withSetup } from './lib/bootstrap.js';

@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 /** The `hermes-onboard` command. */
 import { parseArgs } from 'node:util';
-import { UsageError } from './commands/args.js';
 import { runLogin } from './commands/login.js';
 import { runStatus } from './commands/status.js';
+import { loadConfig, type Config } from './config.js';
+import { classify } from './errors.js';
 import { supportedIds } from './providers/index.js';
-import { ConfigError, loadConfig } from './server/config.js';
 import { closeOnSignals, startServer } from './server/serve.js';
-import { ProfileError } from './store/home.js';
 import { createLogger } from './util/logger.js';
 import { VERSION } from './version.js';
 
@@ -36,18 +35,19 @@ status    Lists the providers of a profile, connected or not, with their account
 Environment: HERMES_HOME, HERMES_ONBOARD_TOKEN (require a bearer token; allows remote
 clients), HERMES_ONBOARD_OPEN=1, HERMES_ONBOARD_MAX_PENDING, HERMES_ONBOARD_START_RATE,
 HERMES_ONBOARD_ALLOWED_HOSTS, HERMES_ONBOARD_LOG_LEVEL, HERMES_ONBOARD_<PROVIDER>_ISSUER,
-HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README.
+HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README and docs/api.md.
 `;
 
 /** Commands that run to completion and return their exit code. */
-const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = { login: runLogin, status: runStatus };
+const COMMANDS: Readonly<Record<string, (argv: string[], config: Config) => Promise<number>>> = { login: runLogin, status: runStatus };
 
 /** Runs the command line; returns the exit code for errors found before serving. */
 async function main(argv: string[]): Promise<number> {
   const [first = '', ...rest] = argv;
   const run = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (run && rest.some((a) => a === '--help' || a === '-h')) return printHelp();
-  if (run) return run(rest);
+  // the environment is read once, here; commands get the frozen result
+  if (run) return run(rest, loadConfig(process.env));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     home: values.home,
     allowedHost: values['allowed-host'],
   });
-  const logger = createLogger();
+  const logger = createLogger({ level: config.logLevel });
   const server = await startServer({ config, logger });
   closeOnSignals(server);
   return -1;
@@ -93,20 +93,10 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    const e = error as NodeJS.ErrnoException;
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ProfileError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      process.stderr.write(`hermes-onboard: ${e.message}\n`);
-      process.exit(2);
-    }
-    if (e?.code === 'EADDRINUSE') {
-      process.stderr.write(`hermes-onboard: the address is already in use; stop the other server or pass --port 0 for any free port.\n`);
-      process.exit(1);
-    }
-    if (e?.code === 'EACCES') {
-      process.stderr.write(`hermes-onboard: not allowed to bind that address/port; pick a port above 1024.\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`hermes-onboard: ${e?.message ?? String(error)}\n`);
-    process.exit(1);
+    // the catalogue decides the exit code and the words; a person at a terminal sees an unexpected error's own message
+    const c = classify(error);
+    const message = c.code === 'internal' ? (error instanceof Error ? error.message : String(error)) : c.message;
+    process.stderr.write(`hermes-onboard: ${message}\n`);
+    process.exit(c.exit);
   },
 );

@@ -1,5 +1,5 @@
 /**
- * The wire types of the HTTP API (CONTRACT §3), shared by the server and the page. Types only: no
+ * The wire types of the HTTP API (docs/api.md), shared by the server and the page. Types only: no
  * runtime code and no imports, so the browser bundle can use them too.
  */
 

@@ -1,6 +1,6 @@
 /** The browser side of a benchmark: JSON requests to the server and starting many flows at once. */
 import { request } from 'undici';
-import type { StartPayload, StatusPayload } from '../../src/flows/flow.js';
+import type { StartPayload, StatusPayload } from '../../src/contract.js';
 
 /** The benchmarks' provider: OpenAI Codex, pointed at the loopback fake. */
 export const BENCH_PROVIDER = 'openai-codex';

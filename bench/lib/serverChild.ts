@@ -4,7 +4,7 @@
  * requests for its memory use and event-loop delay, and closes the server when told or disconnected.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { loadConfig } from '../../src/server/config.js';
+import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server/serve.js';
 import { silentLogger } from '../../src/util/logger.js';
 
@@ -50,12 +50,12 @@ async function main(): Promise<void> {
   const beyond = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);
   const gc = (globalThis as { gc?: () => void }).gc;
 
-  const stats = (): ServerStats => {
+  const stats = async (): Promise<ServerStats> => {
     // delay first: the collection below is our own pause, not the server's
     const d: DelayStats = { p50Ms: beyond(delay.percentile(50)), p99Ms: beyond(delay.percentile(99)), maxMs: beyond(delay.max) };
     gc?.();
     const mem = process.memoryUsage();
-    return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, pendingFlows: server.engine.pendingCount, delay: d };
+    return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, pendingFlows: await server.engine.pendingCount(), delay: d };
   };
   const close = async () => {
     delay.disable();
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   };
 
   process.on('message', (request: ChildRequest) => {
-    if (request.type === 'stats') return send({ type: 'reply', id: request.id, stats: stats() });
+    if (request.type === 'stats') return void stats().then((s) => send({ type: 'reply', id: request.id, stats: s }));
     if (request.type === 'resetDelay') {
       delay.reset();
       return send({ type: 'reply', id: request.id });

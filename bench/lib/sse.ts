@@ -1,6 +1,6 @@
 /** Follows a flow's status over GET /api/onboarding/oauth/events, with the tests' server-sent-events parser. */
 import { request } from 'undici';
-import type { StatusPayload } from '../../src/flows/flow.js';
+import type { StatusPayload } from '../../src/contract.js';
 import { sseEvents } from '../../test/helpers/sse.js';
 
 /**

@@ -1,12 +1,10 @@
-/** What the CLI commands share: usage errors and the profile a command works on. */
+/** What the CLI commands share: the profile a command works on. */
+import { homeOptions, type Config } from '../config.js';
 import { resolveProfileHome, type HomeResolution } from '../store/home.js';
 
-/** A command line that cannot be run as given (exit code 2); the message says what to type instead. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from '../errors.js';
 
 /** The profile named by `--profile` (default: the active one) under `--home` / HERMES_HOME / ~/.hermes. */
-export function targetProfile(values: { profile?: string; home?: string }, env: NodeJS.ProcessEnv): HomeResolution {
-  return resolveProfileHome(values.profile, { homeFlag: values.home, env });
+export function targetProfile(values: { profile?: string; home?: string }, config: Pick<Config, 'hermesHome'>): HomeResolution {
+  return resolveProfileHome(values.profile, homeOptions({ home: values.home, hermesHome: config.hermesHome }));
 }

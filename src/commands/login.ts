@@ -6,28 +6,26 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { FlowEngine, FlowStartError, ServerClosingError } from '../flows/engine.js';
-import { startPayload, type Flow } from '../flows/flow.js';
+import type { Config } from '../config.js';
+import { classify, EXIT_CANCELLED } from '../errors.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { FlowRecord } from '../flows/flow.js';
 import { findProvider, supportedIds } from '../providers/index.js';
-import type { Provider } from '../providers/types.js';
+import { savedFile, type Provider } from '../providers/types.js';
+import { startPayload } from '../server/presenters.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { targetProfile, UsageError } from './args.js';
 import { formatCountdown } from '../format.js';
 import { codeBox, plain, StatusLine, terminalQr, type Output } from './terminal.js';
 
-/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
-export const EXIT_CANCELLED = 130;
-
-/** The file each provider saves into, relative to the Hermes home (auth.json unless listed). */
-const SAVED_FILE: Readonly<Record<string, string>> = { copilot: '.env' };
+export { EXIT_CANCELLED };
 
 /** Levels quieter than this are dropped, so stdout and stderr stay readable for a person. */
 const MIN_LOG_LEVEL = 'warn';
 
 /** A logger writing to stderr at warn or above (higher when HERMES_ONBOARD_LOG_LEVEL asks for less). */
-function terminalLogger(env: NodeJS.ProcessEnv): Logger {
-  const asked = env.HERMES_ONBOARD_LOG_LEVEL;
+function terminalLogger(asked: string | undefined): Logger {
   const values = pino.levels.values;
   const quieter = asked === 'silent' || (asked !== undefined && (values[asked] ?? 0) > values[MIN_LOG_LEVEL]!);
   return createLogger({ level: quieter ? asked : MIN_LOG_LEVEL, destination: pino.destination({ dest: 2, sync: true }) });
@@ -42,25 +40,28 @@ function chosenProvider(name: string | undefined): Provider {
   if (!provider.supported) {
     throw new UsageError(`${provider.label} cannot be signed in to with hermes-onboard yet; use \`hermes login\`. Providers that can sign in here: ${ids}.`);
   }
+  if (provider.signIn !== 'device_code') {
+    throw new UsageError(`${provider.label} signs in from the browser page only; run \`hermes-onboard serve\`. Providers that can sign in here: ${ids}.`);
+  }
   return provider;
 }
 
 /** Prints what the person needs: the address, the code, and (on a terminal or with --qr) a QR code of the address. */
-async function printInstructions(out: Output, flow: Flow, profile: string, qr: boolean): Promise<void> {
+async function printInstructions(out: Output, flow: FlowRecord, provider: Provider, profile: string, qr: boolean): Promise<void> {
   const start = startPayload(flow);
   const address = plain(start.verification_uri_complete ?? start.verification_uri);
   const indent = (text: string) => text.replace(/^(?=.)/gm, '     ');
-  out.write(`\nSign in to ${flow.provider.label} (profile ${profile})\n\n`);
+  out.write(`\nSign in to ${provider.label} (profile ${profile})\n\n`);
   out.write(`  1. Open this address in a browser, on this or any other device:\n\n     ${address}\n\n`);
   out.write(`  2. Check that it shows this code (enter it if asked):\n\n${indent(codeBox(start.user_code, Boolean(out.isTTY)))}\n`);
   if (qr) out.write(`  Or scan this QR code with a phone to open the address:\n\n${await terminalQr(address)}\n`);
 }
 
 /** The line shown once the flow has ended, and the exit code. */
-function outcome(flow: Flow, provider: Provider): { code: number; message: string } {
+function outcome(flow: FlowRecord, provider: Provider): { code: number; message: string } {
   switch (flow.status) {
     case 'success': {
-      const file = path.join(flow.home, SAVED_FILE[provider.id] ?? 'auth.json');
+      const file = path.join(flow.home, savedFile(provider.savesTo));
       return { code: 0, message: `Signed in as ${plain(flow.account?.label ?? provider.label)} — saved to ${file}` };
     }
     case 'cancelled':
@@ -72,8 +73,8 @@ function outcome(flow: Flow, provider: Provider): { code: number; message: strin
   }
 }
 
-/** Shows a countdown until the flow ends (rewritten every second on a terminal); resolves when it has ended. */
-async function waitWithCountdown(flow: Flow, line: StatusLine, clock: Clock, cancelling: () => boolean): Promise<void> {
+/** Shows a countdown until the flow ends (rewritten every second on a terminal); resolves with its end. */
+async function waitWithCountdown(engine: FlowEngine, flow: FlowRecord, line: StatusLine, clock: Clock, cancelling: () => boolean): Promise<FlowRecord> {
   let stop = () => {};
   const tick = () => {
     if (cancelling()) line.update('Cancelling…');
@@ -82,7 +83,7 @@ async function waitWithCountdown(flow: Flow, line: StatusLine, clock: Clock, can
   };
   tick();
   try {
-    await flow.ended;
+    return (await engine.waitForEnd(flow.id)) ?? flow;
   } finally {
     stop();
     line.end();
@@ -90,7 +91,7 @@ async function waitWithCountdown(flow: Flow, line: StatusLine, clock: Clock, can
 }
 
 /** Runs `login <provider> [--profile NAME] [--home DIR] [--qr]`; returns the exit code. */
-export async function runLogin(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runLogin(argv: string[], config: Config): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -98,10 +99,10 @@ export async function runLogin(argv: string[], env: NodeJS.ProcessEnv = process.
   });
   if (positionals.length > 1) throw new UsageError(`login takes one provider; got ${positionals.length}.`);
   const provider = chosenProvider(positionals[0]);
-  const target = targetProfile(values, env);
+  const target = targetProfile(values, config);
   const out: Output = process.stdout;
   const clock = systemClock;
-  const engine = new FlowEngine({ clock, logger: terminalLogger(env), env, maxPending: 1 });
+  const engine = new FlowEngine({ clock, logger: terminalLogger(config.logLevel), config, maxPending: 1 });
   let cancelled = false;
   const onSigint = () => {
     if (cancelled) return;
@@ -110,18 +111,18 @@ export async function runLogin(argv: string[], env: NodeJS.ProcessEnv = process.
   };
   process.on('SIGINT', onSigint);
   try {
-    let flow: Flow;
+    let flow: FlowRecord;
     try {
       out.write(`Asking ${provider.label} for a sign-in code…\n`);
       flow = await engine.start(provider, target.home, target.profile);
     } catch (error) {
-      if (error instanceof ServerClosingError) return finish(EXIT_CANCELLED, 'Cancelled.');
-      if (error instanceof FlowStartError) return finish(1, error.message);
+      const c = classify(error);
+      if (c.code === 'server_closing') return finish(c.exit, 'Cancelled.');
+      if (c.code === 'provider_failed') return finish(c.exit, c.message);
       throw error;
     }
-    await printInstructions(out, flow, target.profile, Boolean(out.isTTY) || values.qr === true);
-    await waitWithCountdown(flow, new StatusLine(out), clock, () => cancelled);
-    const end = outcome(flow, provider);
+    await printInstructions(out, flow, provider, target.profile, Boolean(out.isTTY) || values.qr === true);
+    const end = outcome(await waitWithCountdown(engine, flow, new StatusLine(out), clock, () => cancelled), provider);
     return finish(end.code, end.message);
   } finally {
     process.off('SIGINT', onSigint);

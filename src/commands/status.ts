@@ -1,8 +1,10 @@
 /** `hermes-onboard status`: the providers of a profile and their saved accounts, as GET /api/onboarding/providers lists them. */
 import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
 import type { AccountView, ProvidersPayload } from '../contract.js';
 import { allProviders } from '../providers/index.js';
-import { providersPayload } from '../providers/listing.js';
+import { listProviders } from '../providers/listing.js';
+import { providersPayload } from '../server/presenters.js';
 import { targetProfile, UsageError } from './args.js';
 import { formatTable, plain } from './terminal.js';
 
@@ -24,15 +26,15 @@ export function statusTable(payload: ProvidersPayload, home: string): string {
 }
 
 /** Runs `status [--profile NAME] [--home DIR] [--json]`; returns the exit code. */
-export async function runStatus(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runStatus(argv: string[], config: Config): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: { profile: { type: 'string' }, home: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (positionals.length > 0) throw new UsageError(`status takes no arguments; got "${plain(positionals[0]!).slice(0, 64)}".`);
-  const target = targetProfile(values, env);
-  const payload = await providersPayload(allProviders, target);
+  const target = targetProfile(values, config);
+  const payload = providersPayload(target.profile, await listProviders(allProviders, target.home));
   process.stdout.write(values.json ? `${JSON.stringify(payload, null, 2)}\n` : statusTable(payload, target.home));
   return 0;
 }

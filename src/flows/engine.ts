@@ -1,72 +1,56 @@
 /**
- * The flow registry and state machine: start (single flight per provider and home), background polling,
- * the commit point where cancel stops winning, expiry, cancel, and cleanup. Knows no provider protocol.
+ * The flow engine: start (single flight per provider and home, the pending bound), running each flow
+ * through the driver of its kind, the commit point where cancel stops winning, cancel, submitted codes,
+ * and shutdown. Every status change goes through the FlowStore's conditional updates, so an in-memory and
+ * a shared store behave the same. Knows no provider by name; emits records, never wire payloads.
  */
 import { randomBytes } from 'node:crypto';
+import type { ProviderConfig } from '../config.js';
+import { FlowLimitError, FlowStartError, OnboardError, ServerClosingError } from '../errors.js';
+import { DEFAULT_MAX_PENDING, START_TIMEOUT_MS } from '../limits.js';
 import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../providers/errors.js';
 import type { Provider, ProviderContext } from '../providers/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { describeFailure, safeMessage } from '../util/secrets.js';
-import { END_STATUSES, statusPayload, type Flow, type FlowStatus, type StatusPayload } from './flow.js';
-import { pollUntilDone, type PollObserver } from './poller.js';
-
-/** Ended flows are forgotten this long after they end. */
-export const ENDED_FLOW_TTL_MS = 5 * 60 * 1000;
-/** Longest the first provider request (asking for a code) may take. */
-export const START_TIMEOUT_MS = 30_000;
-/** Default bound on pending flows in one process. */
-export const DEFAULT_MAX_PENDING = 1000;
-
-/** Start refused because too many flows are pending (HTTP 429). */
-export class FlowLimitError extends Error {
-  override name = 'FlowLimitError';
-}
-
-/** The server is shutting down and takes no new sign-ins (HTTP 503). */
-export class ServerClosingError extends Error {
-  override name = 'ServerClosingError';
-  constructor() {
-    super('The server is shutting down; try again in a moment.');
-  }
-}
-
-/** The provider could not give us a code (HTTP 502); `message` is safe to show. */
-export class FlowStartError extends Error {
-  override name = 'FlowStartError';
-}
+import { driverFor, type PollObserver, type Started } from './drivers/index.js';
+import { CANCELLABLE_PHASES, COMMITTABLE_PHASES, isEnded, type FlowRecord, type FlowStatus } from './flow.js';
+import { MemoryFlowStore } from './memoryStore.js';
+import { FlowRunner } from './runner.js';
+import type { FlowStore } from './store.js';
 
 export interface FlowEngineOptions {
   clock: Clock;
   logger: Logger;
-  env: NodeJS.ProcessEnv;
+  /** Provider settings (issuer overrides…), read once at start-up. */
+  config: ProviderConfig;
   maxPending?: number;
-  /** Observes every flow's polling loop (tests, benchmarks). */
+  /** Where flows live (default: a MemoryFlowStore the engine owns and closes). */
+  store?: FlowStore;
+  /** Observes every flow's waits (tests, benchmarks). */
   pollObserver?: PollObserver;
 }
 
-type Listener = (payload: StatusPayload) => void;
+/** Hears a flow's record once it reaches an end status. */
+export type EndListener = (record: FlowRecord) => void;
 
-/** Owns every flow and every status change. */
+/** Owns every flow this process runs and every status change. */
 export class FlowEngine {
-  readonly #byId = new Map<string, Flow>();
-  readonly #starting = new Map<string, Promise<Flow>>();
-  readonly #pendingByKey = new Map<string, Flow>();
-  readonly #listeners = new Map<string, Set<Listener>>();
-  readonly #finishers = new Map<string, () => void>();
-  readonly #timers = new Map<string, () => void>();
-  /** Controllers of flows still waiting for the provider's first answer, so close() can abort them. */
-  readonly #startControllers = new Set<AbortController>();
+  readonly store: FlowStore;
+  readonly #ownsStore: boolean;
+  readonly #runners = new Map<string, FlowRunner>();
+  readonly #starting = new Map<string, Promise<FlowRecord>>();
   readonly #ctx: ProviderContext;
   readonly #maxPending: number;
   readonly #observer: PollObserver;
-  #pendingCount = 0;
   #closed = false;
 
   constructor(private readonly options: FlowEngineOptions) {
-    this.#ctx = { clock: options.clock, env: options.env, logger: options.logger };
+    this.#ctx = { clock: options.clock, config: options.config, logger: options.logger };
     this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.#observer = options.pollObserver ?? {};
+    this.#ownsStore = options.store === undefined;
+    this.store = options.store ?? new MemoryFlowStore(options.clock);
   }
 
   /** True once close() was called: no new sign-ins are taken. */
@@ -74,217 +58,259 @@ export class FlowEngine {
     return this.#closed;
   }
 
-  /** The flow pending for this provider and home (past its first provider answer), if any. */
-  pendingFor(providerId: string, home: string): Flow | undefined {
-    return this.#pendingByKey.get(flowKey(providerId, home));
+  /** The flow pending for this provider and home past its first provider answer, if any. */
+  async pendingFor(providerId: string, home: string): Promise<FlowRecord | undefined> {
+    const record = await this.store.active(providerId, home);
+    return record && record.phase !== 'starting' ? record : undefined;
   }
 
   /** Number of flows not yet ended (including ones waiting for the provider's first answer). */
-  get pendingCount(): number {
-    return this.#pendingCount;
+  pendingCount(): Promise<number> {
+    return this.store.countActive();
   }
 
   /**
    * Starts a sign-in for `provider` into `home`, or returns the flow already pending for that pair
    * (also while it still waits for the provider's first answer). Throws FlowLimitError, FlowStartError or ServerClosingError.
    */
-  async start(provider: Provider, home: string, profile: string): Promise<Flow> {
+  async start(provider: Provider, home: string, profile: string): Promise<FlowRecord> {
     if (this.#closed) throw new ServerClosingError();
-    const key = flowKey(provider.id, home);
-    const pending = this.#pendingByKey.get(key);
-    if (pending) return pending;
-    const starting = this.#starting.get(key);
-    if (starting) return starting;
-    if (this.#pendingCount >= this.#maxPending) {
-      throw new FlowLimitError(
-        `Too many sign-ins are pending (${this.#maxPending}); finish or cancel one, or wait for them to expire.`,
-      );
+    const now = this.options.clock.now();
+    const draft: FlowRecord = {
+      id: randomBytes(16).toString('hex'),
+      providerId: provider.id,
+      profile,
+      home,
+      kind: provider.signIn,
+      status: 'pending',
+      phase: 'starting',
+      createdAt: now,
+      expiresAt: now + START_TIMEOUT_MS,
+    };
+    const result = await this.store.create(draft, { maxPending: this.#maxPending });
+    if (result.kind === 'full') {
+      throw new FlowLimitError(`Too many sign-ins are pending (${this.#maxPending}); finish or cancel one, or wait for them to expire.`);
     }
-    this.#pendingCount += 1;
-    const promise = this.#begin(provider, home, profile, key);
-    this.#starting.set(key, promise);
+    if (result.kind === 'joined') return result.record.phase === 'starting' ? this.#joinStart(result.record.id) : result.record;
+    const promise = this.#begin(provider, result.record);
+    this.#starting.set(draft.id, promise);
     try {
       return await promise;
     } finally {
-      this.#starting.delete(key);
+      this.#starting.delete(draft.id);
     }
   }
 
-  async #begin(provider: Provider, home: string, profile: string, key: string): Promise<Flow> {
+  /** Waits for a flow started elsewhere to get its first provider answer; fails as that start fails. */
+  #joinStart(id: string): Promise<FlowRecord> {
+    return new Promise<FlowRecord>((resolve, reject) => {
+      let done = false;
+      const settle = (record: FlowRecord | undefined): void => {
+        if (done || (record && record.phase === 'starting')) return;
+        done = true;
+        unsubscribe();
+        if (record && record.status !== 'error' && !(this.#closed && record.status === 'cancelled')) return resolve(record);
+        if (this.#closed) return reject(new ServerClosingError());
+        reject(new FlowStartError(record?.error));
+      };
+      const unsubscribe = this.store.subscribe(id, settle);
+      void this.store.get(id).then(settle, reject);
+    });
+  }
+
+  async #begin(provider: Provider, record: FlowRecord): Promise<FlowRecord> {
     const { clock, logger } = this.options;
-    const controller = new AbortController();
-    let finish!: () => void;
-    const ended = new Promise<void>((resolve) => (finish = resolve));
-    const flow: Flow = {
-      id: randomBytes(16).toString('hex'),
-      provider,
-      home,
-      profile,
-      controller,
-      status: 'pending',
-      phase: 'starting',
-      auth: undefined,
-      expiresAt: clock.now() + START_TIMEOUT_MS,
-      endedAt: undefined,
-      error: undefined,
-      account: undefined,
-      ended,
-    };
-    this.#startControllers.add(controller);
+    const { id } = record;
+    const runner = new FlowRunner(this.store, id);
+    this.#runners.set(id, runner);
+    let started: Started;
     try {
-      flow.auth = await provider.begin(this.#ctx, { signal: controller.signal, deadline: flow.expiresAt });
-      controller.signal.throwIfAborted();
+      started = await driverFor(provider)(this.#ctx, { signal: runner.signal, deadline: record.expiresAt });
+      runner.signal.throwIfAborted();
     } catch (error) {
-      this.#startControllers.delete(controller);
-      this.#pendingCount -= 1;
-      if (controller.signal.aborted) throw new ServerClosingError();
+      this.#stop(runner);
+      const ended = { phase: 'ended', endedAt: clock.now() } as const;
+      if (runner.signal.aborted && !this.#closed) {
+        // cancelled while asking: the cancel already ended the record
+        const current = await this.store.get(id);
+        if (current) return current;
+      }
+      if (runner.signal.aborted) {
+        await this.store.update(id, { status: 'pending' }, { status: 'cancelled', ...ended });
+        await this.store.remove(id);
+        throw new ServerClosingError({ cause: error });
+      }
       const message = providerFailureMessage(error) ?? `${provider.label} could not start a sign-in; see the server log.`;
       logger.warn({ provider: provider.id, flowError: message }, 'sign-in start failed');
       if (!(error instanceof ProviderError || error instanceof TransientProviderError)) {
         logger.error({ provider: provider.id, failure: describeFailure(error) }, 'unexpected error starting a sign-in');
       }
-      throw new FlowStartError(message);
+      // joiners learn the failure from this change; then nothing is left behind
+      await this.store.update(id, { status: 'pending' }, { status: 'error', error: message, ...ended });
+      await this.store.remove(id);
+      throw new FlowStartError(message, { cause: error });
     }
-    this.#startControllers.delete(controller);
-    flow.expiresAt = clock.now() + flow.auth.expiresInSeconds * 1000;
-    flow.phase = 'polling';
-    this.#byId.set(flow.id, flow);
-    this.#pendingByKey.set(key, flow);
-    this.#finishers.set(flow.id, () => {
-      this.#pendingByKey.delete(key);
-      finish();
-    });
-    this.#timers.set(flow.id, clock.setTimer(flow.expiresAt - clock.now(), () => this.#expire(flow)));
-    logger.info({ provider: provider.id, flow: flow.id, profile }, 'sign-in started');
-    void this.#run(flow);
-    return flow;
+    const waiting = await this.store.update(
+      id,
+      { status: 'pending', phases: ['starting'] },
+      { phase: 'waiting', expiresAt: clock.now() + started.expiresInSeconds * 1000, public: started.public, secrets: { begin: started.secret } },
+    );
+    if (!waiting) {
+      this.#stop(runner);
+      const current = await this.store.get(id);
+      if (!current) throw new ServerClosingError();
+      return current;
+    }
+    logger.info({ provider: provider.id, flow: id, profile: record.profile }, 'sign-in started');
+    void this.#run(provider, waiting, started, runner);
+    return waiting;
   }
 
-  async #run(flow: Flow): Promise<void> {
+  async #run(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): Promise<void> {
     const { logger } = this.options;
-    const auth = flow.auth!;
-    const bounds = { signal: flow.controller.signal, deadline: flow.expiresAt };
+    const { id } = record;
+    const bounds = { signal: runner.signal, deadline: record.expiresAt };
     try {
-      const end = await pollUntilDone(flow.provider, this.#ctx, auth, bounds, this.#observer);
-      if (end.kind === 'denied') return this.#end(flow, 'error', 'The sign-in was denied. Try again and approve it.');
-      if (end.kind === 'expired') return this.#end(flow, 'expired');
-      const credentials = await flow.provider.finish(this.#ctx, auth, end.grant, bounds);
-      // The commit point: one synchronous check-and-set. Before it, cancel wins; after it, the write finishes.
-      if (flow.status !== 'pending') return;
-      flow.phase = 'committing';
-      this.#clearTimer(flow.id);
+      const end = await started.obtain({ ctx: this.#ctx, bounds, observer: this.#observer, code: () => runner.code() });
+      if (end.kind === 'denied') return await this.#end(id, 'error', 'The sign-in was denied. Try again and approve it.');
+      if (end.kind === 'expired') return await this.#end(id, 'expired');
+      // The commit point: one conditional change. Before it, cancel wins; after it, the write finishes.
+      const committing = await this.store.update(id, { status: 'pending', phases: COMMITTABLE_PHASES }, { phase: 'committing' });
+      if (!committing) return;
+      let account;
       try {
-        flow.account = await flow.provider.save(this.#ctx, flow.home, credentials);
+        account = await provider.save(this.#ctx, record.home, end.credentials);
       } catch (error) {
-        logger.error({ provider: flow.provider.id, flow: flow.id, failure: describeFailure(error) }, 'saving credentials failed');
-        return this.#end(flow, 'error', safeMessage(`Signed in, but the credentials could not be saved: ${(error as Error).message}`));
+        logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'saving credentials failed');
+        return await this.#end(id, 'error', safeMessage(`Signed in, but the credentials could not be saved: ${(error as Error).message}`));
       }
-      logger.info({ provider: flow.provider.id, flow: flow.id }, 'sign-in succeeded');
-      this.#end(flow, 'success');
+      logger.info({ provider: provider.id, flow: id }, 'sign-in succeeded');
+      await this.#end(id, 'success', undefined, account);
     } catch (error) {
-      if (flow.status !== 'pending') return; // cancelled or expired: the abort is expected
+      const current = await this.store.get(id);
+      if (!current || current.status !== 'pending') return; // cancelled or expired: the abort is expected
       const message = providerFailureMessage(error);
       if (message) {
-        logger.warn({ provider: flow.provider.id, flow: flow.id, flowError: message }, 'sign-in failed');
-        return this.#end(flow, 'error', message);
+        logger.warn({ provider: provider.id, flow: id, flowError: message }, 'sign-in failed');
+        return await this.#end(id, 'error', message);
       }
-      logger.error({ provider: flow.provider.id, flow: flow.id, failure: describeFailure(error) }, 'unexpected sign-in failure');
-      this.#end(flow, 'error', `The sign-in failed unexpectedly; see the server log and try again.`);
+      logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'unexpected sign-in failure');
+      await this.#end(id, 'error', `The sign-in failed unexpectedly; see the server log and try again.`);
+    } finally {
+      this.#stop(runner);
     }
   }
 
-  #expire(flow: Flow): void {
-    if (flow.status !== 'pending' || flow.phase === 'committing') return;
-    this.#end(flow, 'expired');
+  /** Ends a pending flow (from any phase: the runner's own end), unless it has ended already. */
+  async #end(id: string, status: Exclude<FlowStatus, 'pending'>, error?: string, account?: FlowRecord['account']): Promise<void> {
+    await this.store.update(
+      id,
+      { status: 'pending' },
+      {
+        status,
+        phase: 'ended',
+        endedAt: this.options.clock.now(),
+        ...(status === 'error' && { error: error ?? 'The sign-in failed.' }),
+        ...(account && { account }),
+      },
+    );
   }
 
-  #end(flow: Flow, status: Exclude<FlowStatus, 'pending'>, error?: string): void {
-    if (END_STATUSES.has(flow.status)) return;
-    flow.status = status;
-    flow.phase = 'ended';
-    flow.error = status === 'error' ? (error ?? 'The sign-in failed.') : undefined;
-    flow.endedAt = this.options.clock.now();
-    this.#pendingCount -= 1;
-    this.#clearTimer(flow.id);
-    flow.controller.abort(new Error(`flow ${status}`));
-    this.#finishers.get(flow.id)?.();
-    this.#finishers.delete(flow.id);
-    this.#timers.set(flow.id, this.options.clock.setTimer(ENDED_FLOW_TTL_MS, () => this.#forget(flow.id)));
-    this.#notify(flow);
-  }
-
-  #forget(id: string): void {
-    this.#byId.delete(id);
-    this.#timers.delete(id);
-    const listeners = this.#listeners.get(id);
-    this.#listeners.delete(id);
-    listeners?.clear();
-  }
-
-  #clearTimer(id: string): void {
-    this.#timers.get(id)?.();
-    this.#timers.delete(id);
-  }
-
-  #notify(flow: Flow): void {
-    const listeners = this.#listeners.get(flow.id);
-    if (!listeners) return;
-    const payload = statusPayload(flow);
-    for (const listener of [...listeners]) listener(payload);
+  #stop(runner: FlowRunner): void {
+    runner.stop();
+    if (this.#runners.get(runner.id) === runner) this.#runners.delete(runner.id);
   }
 
   /** The flow with this id, or undefined when unknown or forgotten. */
-  get(id: string): Flow | undefined {
-    return this.#byId.get(id);
+  get(id: string): Promise<FlowRecord | undefined> {
+    return this.store.get(id);
   }
 
   /**
    * Cancels a flow. A pending flow before its commit point becomes `cancelled` and writes nothing; one
    * already committing is awaited and reports its true end. Returns undefined for an unknown id.
    */
-  async cancel(id: string): Promise<Flow | undefined> {
-    const flow = this.#byId.get(id);
-    if (!flow) return undefined;
-    if (flow.status === 'pending' && flow.phase !== 'committing') {
-      this.#end(flow, 'cancelled');
-      this.options.logger.info({ provider: flow.provider.id, flow: flow.id }, 'sign-in cancelled');
-    } else if (flow.status === 'pending') {
-      await flow.ended;
+  async cancel(id: string): Promise<FlowRecord | undefined> {
+    const cancelled = await this.store.update(
+      id,
+      { status: 'pending', phases: CANCELLABLE_PHASES },
+      { status: 'cancelled', phase: 'ended', endedAt: this.options.clock.now() },
+    );
+    if (cancelled) {
+      this.options.logger.info({ provider: cancelled.providerId, flow: id }, 'sign-in cancelled');
+      return cancelled;
     }
-    return flow;
+    const current = await this.store.get(id);
+    if (current?.status === 'pending') return (await this.waitForEnd(id)) ?? current;
+    return current;
   }
 
-  /** Calls `listener` with the status payload on every change of this flow; returns an unsubscribe function. */
-  subscribe(id: string, listener: Listener): () => void {
-    let set = this.#listeners.get(id);
-    if (!set) this.#listeners.set(id, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.#listeners.get(id) === set) this.#listeners.delete(id);
-    };
+  /**
+   * Hands an authorization code (from the callback or pasted by the user) to a flow waiting for one. The
+   * code is taken once; OnboardError `flow_not_found` or `flow_not_awaiting_code` otherwise.
+   */
+  async submitCode(id: string, code: string): Promise<FlowRecord> {
+    const record = await this.store.get(id);
+    if (!record) throw new OnboardError('flow_not_found');
+    const next =
+      record.kind === 'authorization_code'
+        ? await this.store.update(
+            id,
+            { status: 'pending', phases: ['waiting'] },
+            { phase: 'exchanging', secrets: { begin: record.secrets?.begin, code } },
+          )
+        : undefined;
+    if (!next) throw new OnboardError('flow_not_awaiting_code');
+    return next;
+  }
+
+  /** Calls `listener` once, when this flow reaches an end status; returns an unsubscribe function. */
+  subscribe(id: string, listener: EndListener): () => void {
+    let heard = false;
+    return this.store.subscribe(id, (record) => {
+      if (heard || !isEnded(record)) return;
+      heard = true;
+      listener(record);
+    });
+  }
+
+  /** Resolves with the flow's record once it has ended (undefined when it is unknown). */
+  waitForEnd(id: string): Promise<FlowRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const settle = (record: FlowRecord | undefined) => {
+        if (done || (record && !isEnded(record))) return;
+        done = true;
+        unsubscribe();
+        resolve(record);
+      };
+      const unsubscribe = this.store.subscribe(id, settle);
+      void this.store.get(id).then(settle, reject);
+    });
+  }
+
+  /** The abort signal of the runner driving this flow in this process, while it runs (tests, diagnostics). */
+  signalOf(id: string): AbortSignal | undefined {
+    return this.#runners.get(id)?.signal;
   }
 
   /** Stops taking flows, cancels every pending one before its commit point, and waits for commits in progress. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const controller of this.#startControllers) controller.abort(new Error('server shutting down'));
+    for (const id of this.#starting.keys()) this.#runners.get(id)?.abort('server shutting down');
     await Promise.allSettled([...this.#starting.values()]);
     const committing: Promise<void>[] = [];
-    for (const flow of this.#byId.values()) {
-      if (flow.status !== 'pending') continue;
-      if (flow.phase === 'committing') committing.push(flow.ended);
-      else this.#end(flow, 'cancelled');
+    for (const runner of [...this.#runners.values()]) {
+      const cancelled = await this.store.update(
+        runner.id,
+        { status: 'pending', phases: CANCELLABLE_PHASES },
+        { status: 'cancelled', phase: 'ended', endedAt: this.options.clock.now() },
+      );
+      if (!cancelled) committing.push(runner.finished);
     }
     await Promise.all(committing);
-    for (const cancel of this.#timers.values()) cancel();
-    this.#timers.clear();
+    if (this.#ownsStore) await this.store.close();
   }
-}
-
-/** The single-flight key of a provider and home. */
-function flowKey(providerId: string, home: string): string {
-  return `${providerId}\u0000${home}`;
 }
 
 /** The message a person sees for a provider failure (transient ones get advice), or undefined for a bug. */
@@ -293,4 +319,3 @@ function providerFailureMessage(error: unknown): string | undefined {
   if (error instanceof TransientProviderError) return safeMessage(`${error.message} ${TRY_AGAIN_LATER}`);
   return undefined;
 }
-

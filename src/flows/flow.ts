@@ -1,61 +1,79 @@
-/** A flow's state and the payloads built from it. Payloads are allowlisted, never spread from state. */
-import type { FlowAccount, FlowStatus, StartPayload, StatusPayload } from '../contract.js';
-import type { AccountSummary, DeviceAuthorization, Provider } from '../providers/types.js';
+/**
+ * A flow is a plain, serialisable record: ids, provider, profile, status and phase, timestamps, what the
+ * user may see, and a `secrets` part (the provider's state, a submitted code) that a store may encrypt.
+ * What cannot be serialised (timers, the poller, the abort controller) belongs to the runner.
+ */
+import type { FlowStatus } from '../contract.js';
+import type { AccountSummary, SignInKind } from '../providers/types.js';
 
-export type { FlowStatus, StartPayload, StatusPayload };
+export type { FlowStatus };
+
 export const END_STATUSES: ReadonlySet<FlowStatus> = new Set(['success', 'error', 'expired', 'cancelled']);
 
-/** Where a pending flow is in its life; `committing` means its credentials are being written and cancel no longer wins. */
-export type FlowPhase = 'starting' | 'polling' | 'committing' | 'ended';
+/**
+ * Where a pending flow is in its life:
+ * - `starting`: waiting for the provider's first answer (single flight already holds its key);
+ * - `waiting`: the user is signing in (device code shown, authorize URL opened, credential awaited);
+ * - `exchanging`: an authorization code arrived and is being exchanged (cancel and expiry still win);
+ * - `committing`: credentials are being written; cancel no longer wins and expiry no longer applies;
+ * - `ended`: the status is an end status.
+ */
+export type FlowPhase = 'starting' | 'waiting' | 'exchanging' | 'committing' | 'ended';
 
-/** One sign-in attempt, held in server memory only. */
-export interface Flow {
+/** Phases in which cancel wins. */
+export const CANCELLABLE_PHASES: readonly FlowPhase[] = ['starting', 'waiting', 'exchanging'];
+/** Phases that end at `expiresAt` (a `starting` flow is bounded by its first request instead). */
+export const EXPIRING_PHASES: readonly FlowPhase[] = ['waiting', 'exchanging'];
+/** Phases from which the runner may commit credentials. */
+export const COMMITTABLE_PHASES: readonly FlowPhase[] = ['waiting', 'exchanging'];
+
+/** What the user needs to sign in, by kind. Never a secret. */
+export type FlowPublic =
+  | {
+      kind: 'device_code';
+      userCode: string;
+      verificationUri: string;
+      verificationUriComplete?: string;
+      /** Seconds between polls, at least 1. */
+      intervalSeconds: number;
+    }
+  | { kind: 'authorization_code'; authorizeUrl: string }
+  | { kind: 'detect'; actionRequired: string };
+
+/** The server-only part of a flow. A store that leaves the process encrypts it. */
+export interface FlowSecrets {
+  /** The provider's own state from `begin` (device code, PKCE verifier…), typed by the provider. */
+  begin: unknown;
+  /** An authorization code submitted by callback or paste, once. */
+  code?: string;
+}
+
+/** One sign-in attempt. Plain data: every field survives JSON. */
+export interface FlowRecord {
   readonly id: string;
-  readonly provider: Provider;
-  readonly home: string;
+  readonly providerId: string;
   readonly profile: string;
-  readonly controller: AbortController;
-  status: FlowStatus;
-  phase: FlowPhase;
-  auth: DeviceAuthorization | undefined;
-  expiresAt: number;
-  endedAt: number | undefined;
-  error: string | undefined;
-  account: AccountSummary | undefined;
-  /** Resolves when the flow reaches an end status. */
-  readonly ended: Promise<void>;
+  readonly home: string;
+  readonly kind: SignInKind;
+  readonly status: FlowStatus;
+  readonly phase: FlowPhase;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms: a pending flow ends by then at the latest. */
+  readonly expiresAt: number;
+  readonly endedAt?: number;
+  readonly public?: FlowPublic;
+  /** Why the flow failed (status `error`), safe to show. */
+  readonly error?: string;
+  /** The signed-in account (status `success`). */
+  readonly account?: AccountSummary;
+  readonly secrets?: FlowSecrets;
 }
 
-/** Builds the status payload for a flow: id, provider, status, plus error or account when they apply. */
-export function statusPayload(flow: Flow): StatusPayload {
-  const payload: StatusPayload = { ok: true, provider: flow.provider.id, flow_id: flow.id, status: flow.status };
-  if (flow.status === 'error' && flow.error) payload.error = flow.error;
-  if (flow.status === 'success' && flow.account) payload.account = accountPayload(flow.account);
-  return payload;
-}
+/** The fields an update may change; the ids, provider, home and kind never change. */
+export type FlowChange = Partial<Pick<FlowRecord, 'status' | 'phase' | 'expiresAt' | 'endedAt' | 'public' | 'error' | 'account' | 'secrets'>>;
 
-/** Builds the account part of a success payload from the summary's known fields only. */
-export function accountPayload(account: AccountSummary): FlowAccount {
-  const out: FlowAccount = { label: account.label };
-  if (account.email) out.email = account.email;
-  if (account.plan) out.plan = account.plan;
-  return out;
-}
-
-/** Builds the start payload: what the user needs to sign in, and nothing the provider keeps secret. */
-export function startPayload(flow: Flow): StartPayload {
-  const auth = flow.auth;
-  if (!auth) throw new Error('startPayload needs a started flow');
-  const payload: StartPayload = {
-    ok: true,
-    provider: flow.provider.id,
-    flow_id: flow.id,
-    status: 'pending',
-    verification_uri: auth.verificationUri,
-    user_code: auth.userCode,
-    expires_at: Math.floor(flow.expiresAt / 1000),
-    poll_interval_seconds: auth.intervalSeconds,
-  };
-  if (auth.verificationUriComplete) payload.verification_uri_complete = auth.verificationUriComplete;
-  return payload;
+/** True once a flow has an end status. */
+export function isEnded(record: Pick<FlowRecord, 'status'>): boolean {
+  return END_STATUSES.has(record.status);
 }

@@ -10,6 +10,7 @@
  * Unlike Hermes Agent, the same key saved twice stays one entry (its label and health are refreshed).
  * No key ever appears in an error or a log line: only a hint such as `sk-…a1b2`.
  */
+import type { ProviderConfig } from '../config.js';
 import { updateAuthStore, upsertPoolEntry, type AuthStore, type PoolEntry } from '../store/index.js';
 import { checkIssuerUrl, describeUrl, providerRequest, type ProviderResponse } from '../util/http.js';
 import { safeMessage } from '../util/secrets.js';
@@ -127,9 +128,9 @@ export function baseUrlEnvName(providerId: string): string {
  * loopback; a bad value is an ApiKeyUnverifiedError naming the variable), else the registry's; a Kimi
  * Code key (`sk-kimi-…`) is checked where Hermes Agent sends it.
  */
-export function checkBaseUrl(env: NodeJS.ProcessEnv, spec: ApiKeyProviderSpec, key: string): string {
+export function checkBaseUrl(config: ProviderConfig, spec: ApiKeyProviderSpec, key: string): string {
   const envName = baseUrlEnvName(spec.id);
-  const raw = env[envName]?.trim();
+  const raw = config.baseUrls[envName]?.trim();
   if (raw) {
     try {
       return checkIssuerUrl(raw, envName);
@@ -213,7 +214,7 @@ export function classifyKeyCheck(spec: ApiKeyProviderSpec, res: ProviderResponse
  */
 export async function verifyApiKey(ctx: ProviderContext, bounds: StepBounds, spec: ApiKeyProviderSpec, rawKey: string): Promise<void> {
   const key = normalizeApiKey(rawKey);
-  const url = `${checkBaseUrl(ctx.env, spec, key)}${spec.check.path}`;
+  const url = `${checkBaseUrl(ctx.config, spec, key)}${spec.check.path}`;
   const where = describeUrl(url);
   let res: ProviderResponse;
   try {

@@ -15,6 +15,7 @@
  * holds a linkable sign-in (`claudeAiOauth` with an access token that is unexpired, with Hermes Agent's
  * 60-second margin, or that comes with a refresh token).
  */
+import type { ProviderConfig } from '../config.js';
 import { randomBytes } from 'node:crypto';
 import { watch, promises as fsp, type FSWatcher } from 'node:fs';
 import os from 'node:os';
@@ -50,8 +51,9 @@ export type ClaudeCodeCredentialState =
  * Where Claude Code keeps its sign-in: `$CLAUDE_CONFIG_DIR/.credentials.json` when set (a leading `~`
  * expanded), else `~/.claude/.credentials.json`. `userHome` defaults to `env.HOME`, then the OS's.
  */
-export function claudeCodeCredentialsPath(env: NodeJS.ProcessEnv, userHome: string = env.HOME || os.homedir()): string {
-  const configured = env.CLAUDE_CONFIG_DIR?.trim();
+export function claudeCodeCredentialsPath(config: Pick<ProviderConfig, 'claudeConfigDir' | 'userHome'>): string {
+  const userHome = config.userHome || os.homedir();
+  const configured = config.claudeConfigDir?.trim();
   const dir = configured
     ? configured === '~' || configured.startsWith('~/')
       ? path.join(userHome, configured.slice(1))
@@ -114,7 +116,7 @@ export function claudeCodeActionRequired(state: ClaudeCodeCredentialState, host:
 
 /** One detect poll, PollOutcome-shaped: approved (grant: the file's path, no secret) when linkable, else pending. */
 export async function pollClaudeCode(ctx: ProviderContext): Promise<PollOutcome> {
-  const state = await inspectClaudeCodeCredentials(claudeCodeCredentialsPath(ctx.env), ctx.clock.now());
+  const state = await inspectClaudeCodeCredentials(claudeCodeCredentialsPath(ctx.config), ctx.clock.now());
   return state.linkable ? { kind: 'approved', grant: { file: state.file } } : { kind: 'pending' };
 }
 
@@ -244,7 +246,7 @@ export async function linkClaudeCode(
   home: string,
   opts: { clearEnvKeys?: boolean; credentialsFile?: string } = {},
 ): Promise<ClaudeCodeLinkResult> {
-  const file = opts.credentialsFile ?? claudeCodeCredentialsPath(ctx.env);
+  const file = opts.credentialsFile ?? claudeCodeCredentialsPath(ctx.config);
   const state = await inspectClaudeCodeCredentials(file, ctx.clock.now());
   if (!state.linkable) throw new ProviderError(`Claude Code's sign-in is no longer there to link. ${claudeCodeActionRequired(state)}`);
   const clearedEnvKeys = opts.clearEnvKeys

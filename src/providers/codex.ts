@@ -13,18 +13,19 @@ import { ProviderError, TransientProviderError } from './errors.js';
 import { resolveIssuer } from './issuer.js';
 import { openAiAccountClaims, type OpenAiAccountClaims } from './jwtClaims.js';
 import { poolAccountViews, savePoolLogin, type PoolLogin } from './poolCredentials.js';
-import type {
-  AccountSummary,
-  AccountView,
-  DeviceAuthorization,
-  ObtainedCredentials,
-  PollOutcome,
-  Provider,
-  ProviderContext,
-  StepBounds,
+import {
+  defineProvider,
+  type AccountSummary,
+  type AccountView,
+  type DeviceAuthorization,
+  type ObtainedCredentials,
+  type PollOutcome,
+  type ProviderContext,
+  type StepBounds,
 } from './types.js';
 import { parseBodyFields, providerRequest, type ProviderResponse } from '../util/http.js';
 import type { PoolEntry } from '../store/index.js';
+import type { ProviderConfig } from '../config.js';
 
 /** The provider id, also the credential_pool key. */
 export const CODEX_PROVIDER_ID = 'openai-codex';
@@ -73,8 +74,8 @@ export interface CodexRequest {
 }
 
 /** The issuer to use: HERMES_ONBOARD_OPENAI_CODEX_ISSUER when set (checked), else https://auth.openai.com. */
-export function codexIssuer(env: NodeJS.ProcessEnv): string {
-  return resolveIssuer(env, CODEX_PROVIDER_ID, CODEX_DEFAULT_ISSUER).url;
+export function codexIssuer(config: ProviderConfig): string {
+  return resolveIssuer(config, CODEX_PROVIDER_ID, CODEX_DEFAULT_ISSUER).url;
 }
 
 /** A POST with a JSON body. */
@@ -118,7 +119,7 @@ function throwIfTransient(res: ProviderResponse, what: string): void {
  * `user_code` (or `usercode`), `interval` (number or string, default 5 s, at least 1 s), `expires_in`
  * (default and cap 15 minutes). 404 means device-code login is off; 429 and 5xx are transient.
  */
-export function processUserCodeResponse(issuer: string, res: ProviderResponse, nowMs: number): DeviceAuthorization {
+export function processUserCodeResponse(issuer: string, res: ProviderResponse, nowMs: number): DeviceAuthorization<CodexDeviceSecret> {
   if (res.status === 404) {
     throw new ProviderError(
       'Device-code login is not enabled for this ChatGPT account or workspace. Turn on "device code authorization" in ChatGPT Settings → Security (or ask your workspace admin to allow it), then try again.',
@@ -172,7 +173,7 @@ function safeErrorCode(fields: Record<string, unknown> | undefined): string | un
  * `slow_down` / `…expired…` / `…denied…` wins; then 403 and 404 are pending, 429 is slow_down, 5xx is
  * transient; 200 must carry `authorization_code` and `code_verifier`; anything else is fatal.
  */
-export function processDeviceTokenResponse(res: ProviderResponse): PollOutcome {
+export function processDeviceTokenResponse(res: ProviderResponse): PollOutcome<CodexGrant> {
   const fields = parseBodyFields(res);
   if (res.status === 200) {
     const authorizationCode = nonEmptyString(fields?.authorization_code);
@@ -271,24 +272,6 @@ async function withBeginRetries<T>(ctx: ProviderContext, bounds: StepBounds, att
   }
 }
 
-/** The CodexDeviceSecret kept in a DeviceAuthorization (checked, since it arrives typed `unknown`). */
-function deviceSecret(auth: DeviceAuthorization): CodexDeviceSecret {
-  const secret = auth.secret as Partial<CodexDeviceSecret> | undefined;
-  if (typeof secret?.issuer !== 'string' || typeof secret.deviceAuthId !== 'string') {
-    throw new ProviderError('This sign-in lost its device authorization; start it again.');
-  }
-  return { issuer: secret.issuer, deviceAuthId: secret.deviceAuthId };
-}
-
-/** The CodexGrant handed over by an approved poll (checked). */
-function codexGrant(grant: unknown): CodexGrant {
-  const g = grant as Partial<CodexGrant> | undefined;
-  if (typeof g?.authorizationCode !== 'string' || typeof g.codeVerifier !== 'string') {
-    throw new ProviderError('This sign-in has no authorization code to exchange; start it again.');
-  }
-  return { authorizationCode: g.authorizationCode, codeVerifier: g.codeVerifier };
-}
-
 /** Who an account is, as far as claims tell. */
 type Identity = Pick<OpenAiAccountClaims, 'accountId' | 'sub'>;
 
@@ -337,40 +320,33 @@ export function codexLogin(tokens: CodexTokens, account: AccountSummary): PoolLo
   };
 }
 
-/** The CodexTokens kept in ObtainedCredentials (checked). */
-function codexTokens(secret: unknown): CodexTokens {
-  const t = secret as Partial<CodexTokens> | undefined;
-  if (typeof t?.accessToken !== 'string' || typeof t.refreshToken !== 'string') {
-    throw new ProviderError('There are no Codex tokens to save; sign in again.');
-  }
-  return t as CodexTokens;
-}
-
-/** The OpenAI Codex (ChatGPT) device-code login. */
-export const codexProvider: Provider = {
+/** The OpenAI Codex (ChatGPT) device-code login; saved as credential_pool["openai-codex"] entries. */
+export const codexProvider = defineProvider<CodexDeviceSecret, CodexGrant, CodexTokens>({
   id: CODEX_PROVIDER_ID,
   label: 'OpenAI Codex (ChatGPT)',
   kind: 'device_code',
+  signIn: 'device_code',
+  savesTo: 'pool',
   aliases: ['codex'],
   supported: true,
 
   async begin(ctx, bounds) {
-    const issuer = codexIssuer(ctx.env);
+    const issuer = codexIssuer(ctx.config);
     return withBeginRetries(ctx, bounds, async () =>
       processUserCodeResponse(issuer, await send(ctx, bounds, userCodeRequest(issuer)), ctx.clock.now()),
     );
   },
 
   async poll(ctx, auth, bounds) {
-    const res = await send(ctx, bounds, deviceTokenRequest(deviceSecret(auth), auth.userCode));
+    const res = await send(ctx, bounds, deviceTokenRequest(auth.secret, auth.userCode));
     return processDeviceTokenResponse(res);
   },
 
-  async finish(ctx, auth, grant, bounds): Promise<ObtainedCredentials> {
-    const { issuer } = deviceSecret(auth);
+  async finish(ctx, auth, grant, bounds): Promise<ObtainedCredentials<CodexTokens>> {
+    const { issuer } = auth.secret;
     let res: ProviderResponse;
     try {
-      res = await send(ctx, bounds, codeExchangeRequest(issuer, codexGrant(grant)));
+      res = await send(ctx, bounds, codeExchangeRequest(issuer, grant));
     } catch (error) {
       // the authorization code is single-use: a lost exchange cannot be retried, so it ends the flow
       if (error instanceof TransientProviderError) throw new ProviderError(`${error.message} Try signing in again.`);
@@ -381,7 +357,7 @@ export const codexProvider: Provider = {
   },
 
   async save(ctx, home, credentials) {
-    const tokens = codexTokens(credentials.secret);
+    const tokens = credentials.secret;
     const account = codexAccount(tokens);
     return savePoolLogin(ctx, home, codexLogin(tokens, account), account);
   },
@@ -389,4 +365,4 @@ export const codexProvider: Provider = {
   accounts(home): Promise<AccountView[]> {
     return poolAccountViews(home, CODEX_PROVIDER_ID, codexEntryDetails);
   },
-};
+});

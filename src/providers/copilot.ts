@@ -11,7 +11,8 @@ import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
 import { resolveIssuer } from './issuer.js';
-import type { AccountView, Provider } from './types.js';
+import { defineProvider, type AccountView } from './types.js';
+import type { DeviceGrantSecret } from './rfc8628.js';
 
 /** GitHub's host (a GitHub Enterprise host through HERMES_ONBOARD_COPILOT_ISSUER). */
 export const GITHUB_HOST = 'https://github.com';
@@ -43,23 +44,29 @@ function envPath(home: string): string {
   return path.join(home, '.env');
 }
 
-/** The token to save, from the approved grant. */
-function tokenOf(credentials: unknown): string {
-  const token = (credentials as { token?: unknown } | undefined)?.token;
-  if (typeof token !== 'string' || token === '') throw new ProviderError('GitHub gave no token to save; start the sign-in again.');
-  return token;
+/** What a finished sign-in keeps: GitHub's access token. */
+export interface CopilotToken {
+  token: string;
+}
+
+/** The token to save; refuses an empty one. */
+function tokenOf(credentials: CopilotToken): string {
+  if (credentials.token === '') throw new ProviderError('GitHub gave no token to save; start the sign-in again.');
+  return credentials.token;
 }
 
 /** GitHub Copilot, signed in through GitHub's device flow; the token lands in `$HERMES_HOME/.env`. */
-export const copilotProvider: Provider = {
+export const copilotProvider = defineProvider<DeviceGrantSecret, TokenAnswer, CopilotToken>({
   id: PROVIDER_ID,
   label: 'GitHub Copilot',
   kind: 'device_code',
+  signIn: 'device_code',
+  savesTo: 'env',
   aliases: ['github-copilot'],
   supported: true,
 
   async begin(ctx, bounds) {
-    const host = resolveIssuer(ctx.env, PROVIDER_ID, GITHUB_HOST);
+    const host = resolveIssuer(ctx.config, PROVIDER_ID, GITHUB_HOST);
     const server = fixedServer(host, '/login/device/code', '/login/oauth/access_token');
     return requestDeviceAuthorization(client, server, ctx, bounds);
   },
@@ -68,8 +75,7 @@ export const copilotProvider: Provider = {
     return pollDeviceToken(client, auth, ctx, bounds);
   },
 
-  async finish(_ctx, _auth, grant) {
-    const answer = grant as TokenAnswer;
+  async finish(_ctx, _auth, answer) {
     return { account: { label: 'GitHub Copilot' }, secret: { token: answer.access_token } };
   },
 
@@ -88,4 +94,4 @@ export const copilotProvider: Provider = {
     const views: AccountView[] = token ? [{ id: 'env', label: 'GitHub token in .env' }] : [];
     return views;
   },
-};
+});

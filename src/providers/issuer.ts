@@ -1,4 +1,5 @@
 /** Which authorization server a provider talks to: its real one, or HERMES_ONBOARD_<PROVIDER>_ISSUER. */
+import type { ProviderConfig } from '../config.js';
 import { checkIssuerUrl, isLoopbackHost, issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 
@@ -16,10 +17,10 @@ export interface IssuerChoice {
   envName: string;
 }
 
-/** Reads the provider's issuer override from `env` (validated: plain http only for loopback), else `fallback`. */
-export function resolveIssuer(env: NodeJS.ProcessEnv, providerId: string, fallback: string): IssuerChoice {
+/** Reads the provider's issuer override from the configuration (validated: plain http only for loopback), else `fallback`. */
+export function resolveIssuer(config: ProviderConfig, providerId: string, fallback: string): IssuerChoice {
   const envName = issuerEnvName(providerId);
-  const raw = env[envName]?.trim();
+  const raw = config.issuers[envName]?.trim();
   let url: string;
   try {
     url = checkIssuerUrl(raw || fallback, envName);

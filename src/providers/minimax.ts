@@ -16,6 +16,7 @@
  * is in milliseconds, at least 2 s (default 2 s). The portal is `HERMES_ONBOARD_MINIMAX_OAUTH_ISSUER`
  * when set (for either region), else the region's.
  */
+import type { ProviderConfig } from '../config.js';
 import { randomUUID } from 'node:crypto';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { readAuthStore, StoreShapeError, updateAuthStore } from '../store/index.js';
@@ -59,8 +60,8 @@ export function parseMinimaxRegion(value: unknown): MinimaxRegion {
 }
 
 /** The portal for `region`: HERMES_ONBOARD_MINIMAX_OAUTH_ISSUER when set (checked), else the region's own. */
-export function minimaxPortal(env: NodeJS.ProcessEnv, region: MinimaxRegion): IssuerChoice {
-  return resolveIssuer(env, MINIMAX_OAUTH_PROVIDER_ID, MINIMAX_REGIONS[region].portal);
+export function minimaxPortal(config: ProviderConfig, region: MinimaxRegion): IssuerChoice {
+  return resolveIssuer(config, MINIMAX_OAUTH_PROVIDER_ID, MINIMAX_REGIONS[region].portal);
 }
 
 /** Server-side state of a started authorization (DeviceAuthorization.secret). Holds the PKCE verifier. */
@@ -303,7 +304,7 @@ function send(ctx: ProviderContext, bounds: StepBounds, request: MinimaxRequest)
 
 /** Step 1: asks MiniMax for a user code (region `global` unless told otherwise). */
 export async function beginMinimax(ctx: ProviderContext, bounds: StepBounds, region: MinimaxRegion = 'global'): Promise<DeviceAuthorization> {
-  const portal = minimaxPortal(ctx.env, region).url;
+  const portal = minimaxPortal(ctx.config, region).url;
   const { codeVerifier, codeChallenge, state } = await createMinimaxPkce();
   const res = await send(ctx, bounds, userCodeRequest(portal, codeChallenge, state));
   return processUserCodeResponse(res, { state, secret: { portal, region, codeVerifier } }, ctx.clock.now());

@@ -9,9 +9,9 @@ import { nousSharedPath, writeNousShared } from '../store/nousShared.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { readClaims } from './jwtClaims.js';
-import { deviceSecret, fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
+import { fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type DeviceGrantSecret, type TokenAnswer } from './rfc8628.js';
 import { resolveIssuer } from './issuer.js';
-import type { AccountSummary, AccountView, Provider } from './types.js';
+import { defineProvider, type AccountSummary, type AccountView } from './types.js';
 
 export const NOUS_PORTAL_URL = 'https://portal.nousresearch.com';
 export const NOUS_INFERENCE_URL = 'https://inference-api.nousresearch.com/v1';
@@ -105,26 +105,26 @@ export function nousState(answer: TokenAnswer, portalBaseUrl: string, nowMs: num
   };
 }
 
-function stateOf(secret: unknown): NousState {
-  const state = secret as Partial<NousState> | undefined;
-  if (typeof state?.access_token !== 'string' || state.access_token === '') {
-    throw new ProviderError('There are no Nous Portal tokens to save; sign in again.');
-  }
-  return state as NousState;
+/** The state to save; refuses one without an access token. */
+function stateOf(state: NousState): NousState {
+  if (state.access_token === '') throw new ProviderError('There are no Nous Portal tokens to save; sign in again.');
+  return state;
 }
 
 const account: AccountSummary = { label: LABEL };
 
 /** Nous Portal, signed in through its device grant; saved in auth.json `providers.nous`. */
-export const nousProvider: Provider = {
+export const nousProvider = defineProvider<DeviceGrantSecret, TokenAnswer, NousState>({
   id: PROVIDER_ID,
   label: LABEL,
   kind: 'device_code',
+  signIn: 'device_code',
+  savesTo: 'providers',
   aliases: [],
   supported: true,
 
   async begin(ctx, bounds) {
-    const portal = resolveIssuer(ctx.env, PROVIDER_ID, NOUS_PORTAL_URL);
+    const portal = resolveIssuer(ctx.config, PROVIDER_ID, NOUS_PORTAL_URL);
     return requestDeviceAuthorization(client, fixedServer(portal, '/api/oauth/device/code', '/api/oauth/token'), ctx, bounds);
   },
 
@@ -132,9 +132,8 @@ export const nousProvider: Provider = {
     return pollDeviceToken(client, auth, ctx, bounds);
   },
 
-  async finish(ctx, auth, grant) {
-    const portal = deviceSecret(auth).server.as.issuer;
-    const answer = grant as TokenAnswer;
+  async finish(ctx, auth, answer) {
+    const portal = auth.secret.server.as.issuer;
     if (answer.inference_base_url !== undefined && acceptInferenceUrl(answer.inference_base_url) === undefined) {
       ctx.logger.warn({ provider: PROVIDER_ID }, 'ignored an inference_base_url outside https://*.nousresearch.com; using the default');
     }
@@ -146,10 +145,10 @@ export const nousProvider: Provider = {
     const saved = await updateAuthStore(home, (store) => saveNousLogin(store, state), { logger: ctx.logger, clock: ctx.clock });
     // after auth.json, as persist_nous_credentials does; best-effort like Hermes Agent's own write, but said aloud
     try {
-      await writeNousShared(home, ctx.env, saved, { clock: ctx.clock });
+      await writeNousShared(home, ctx.config, saved, { clock: ctx.clock });
     } catch (err) {
       ctx.logger.warn(
-        { provider: PROVIDER_ID, file: nousSharedPath(home, ctx.env), code: (err as NodeJS.ErrnoException | null)?.code },
+        { provider: PROVIDER_ID, file: nousSharedPath(home, ctx.config), code: (err as NodeJS.ErrnoException | null)?.code },
         'could not update the shared Nous store; other profiles may later replace this sign-in with an older one',
       );
     }
@@ -169,4 +168,4 @@ export const nousProvider: Provider = {
     };
     return [view];
   },
-};
+});

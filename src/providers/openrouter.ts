@@ -13,6 +13,7 @@
  * Each step is a plain function (in the manner of oauth4webapi), so a flow can call them in any order.
  * The site is `HERMES_ONBOARD_OPENROUTER_ISSUER` when set (a proxy or a test server), else openrouter.ai.
  */
+import type { ProviderConfig } from '../config.js';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { providerRequest, type ProviderResponse } from '../util/http.js';
 import { ProviderError, TransientProviderError } from './errors.js';
@@ -47,8 +48,8 @@ export interface PkcePair {
 }
 
 /** The site to use: HERMES_ONBOARD_OPENROUTER_ISSUER when set (checked: plain http only on loopback), else openrouter.ai. */
-export function openrouterSite(env: NodeJS.ProcessEnv): IssuerChoice {
-  return resolveIssuer(env, OPENROUTER_PROVIDER_ID, OPENROUTER_SITE);
+export function openrouterSite(config: ProviderConfig): IssuerChoice {
+  return resolveIssuer(config, OPENROUTER_PROVIDER_ID, OPENROUTER_SITE);
 }
 
 /** A fresh PKCE verifier (32 random bytes, base64url) and its S256 challenge. */

@@ -2,7 +2,6 @@
 import { listPoolEntries, readAuthStore, updateAuthStore, type EntryDetails } from '../store/index.js';
 import { saveOAuthLogin, type OAuthLogin } from '../store/oauthLogin.js';
 import { POOL_STATUS_RESET } from '../store/providerState.js';
-import { accountViewPayload } from './listing.js';
 import type { AccountSummary, AccountView, ProviderContext } from './types.js';
 
 /** Hermes Agent's per-entry health fields, cleared when a login rewrites an entry's tokens. */
@@ -22,7 +21,10 @@ export async function savePoolLogin(ctx: ProviderContext, home: string, login: P
   return account;
 }
 
-/** The accounts saved in `home`'s pool for `providerId`, without secrets; `describe` reads each one's details. */
+/**
+ * The accounts saved in `home`'s pool for `providerId`, without secrets; `describe` reads each one's details
+ * (server/presenters.ts picks what a client sees).
+ */
 export async function poolAccountViews(home: string, providerId: string, describe?: EntryDetails): Promise<AccountView[]> {
-  return listPoolEntries(await readAuthStore(home), providerId, describe).map(accountViewPayload);
+  return listPoolEntries(await readAuthStore(home), providerId, describe);
 }

@@ -5,6 +5,7 @@
  * (xAI): RFC 7009 through oauth4webapi. Outcomes are `revoked`, `failed` (with a reason safe to show) or
  * `unsupported`; no token ever reaches a message or a log line.
  */
+import type { ProviderConfig } from '../config.js';
 import * as oauth from 'oauth4webapi';
 import { describeUrl, parseBodyFields, providerRequest } from '../util/http.js';
 import { safeMessage } from '../util/secrets.js';
@@ -40,9 +41,9 @@ export interface DiscoveryRevoker {
 }
 
 /** Providers that revoke by RFC 7009, by provider id. */
-const DISCOVERY_REVOKERS: Readonly<Record<string, (env: NodeJS.ProcessEnv) => DiscoveryRevoker>> = {
-  'xai-oauth': (env) => {
-    const issuer = resolveIssuer(env, 'xai-oauth', XAI_ISSUER);
+const DISCOVERY_REVOKERS: Readonly<Record<string, (config: ProviderConfig) => DiscoveryRevoker>> = {
+  'xai-oauth': (config) => {
+    const issuer = resolveIssuer(config, 'xai-oauth', XAI_ISSUER);
     return { name: 'xAI', clientId: XAI_CLIENT_ID, scope: XAI_SCOPE, issuer, checkEndpoint: xaiEndpointCheck(issuer) };
   },
 };
@@ -65,7 +66,7 @@ export async function revokeTokens(ctx: ProviderContext, provider: string, token
   }
   try {
     if (provider === CODEX_PROVIDER_ID) return await revokeCodex(ctx, tokens.refreshToken, bounds);
-    return await revokeByDiscovery(ctx, DISCOVERY_REVOKERS[provider]!(ctx.env), tokens.refreshToken, bounds);
+    return await revokeByDiscovery(ctx, DISCOVERY_REVOKERS[provider]!(ctx.config), tokens.refreshToken, bounds);
   } catch (error) {
     if (bounds.signal.aborted) throw bounds.signal.reason;
     return failed(error);
@@ -85,7 +86,7 @@ export function codexRevocationRequest(issuer: string, refreshToken: string): { 
 }
 
 async function revokeCodex(ctx: ProviderContext, refreshToken: string, bounds: StepBounds): Promise<RevocationOutcome> {
-  const request = codexRevocationRequest(codexIssuer(ctx.env), refreshToken);
+  const request = codexRevocationRequest(codexIssuer(ctx.config), refreshToken);
   const res = await providerRequest(request.url, request.init, { signal: bounds.signal, deadline: bounds.deadline, clock: ctx.clock });
   if (res.status >= 200 && res.status < 300) return { outcome: 'revoked' };
   const code = errorCode(parseBodyFields(res));

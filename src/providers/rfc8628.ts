@@ -175,7 +175,7 @@ export async function requestDeviceAuthorization(
   server: DeviceGrantServer,
   ctx: ProviderContext,
   bounds: StepBounds,
-): Promise<DeviceAuthorization> {
+): Promise<DeviceAuthorization<DeviceGrantSecret>> {
   const oauthClient: oauth.Client = { client_id: client.clientId };
   const url = server.as.device_authorization_endpoint ?? '';
   const res = await send(ctx, bounds, server, client, (options) =>
@@ -212,15 +212,6 @@ export async function requestDeviceAuthorization(
   };
 }
 
-/** The engine's own secret inside a DeviceAuthorization; refuses anything else. */
-export function deviceSecret(auth: DeviceAuthorization): DeviceGrantSecret {
-  const secret = auth.secret as DeviceGrantSecret | undefined;
-  if (!secret || typeof secret.deviceCode !== 'string' || !secret.server?.as) {
-    throw new ProviderError('This sign-in has lost its device code; start it again.');
-  }
-  return secret;
-}
-
 /**
  * Asks the token endpoint once whether the user has approved (RFC 8628 §3.4–3.5) and classifies the
  * answer. `authorization_pending` → pending; `slow_down` → slow_down (with the new `interval` when sent);
@@ -231,11 +222,11 @@ export function deviceSecret(auth: DeviceAuthorization): DeviceGrantSecret {
  */
 export async function pollDeviceToken(
   client: DeviceGrantClient,
-  auth: DeviceAuthorization,
+  auth: DeviceAuthorization<DeviceGrantSecret>,
   ctx: ProviderContext,
   bounds: StepBounds,
-): Promise<PollOutcome> {
-  const { deviceCode, server } = deviceSecret(auth);
+): Promise<PollOutcome<TokenAnswer>> {
+  const { deviceCode, server } = auth.secret;
   const oauthClient: oauth.Client = { client_id: client.clientId };
   const res = await send(ctx, bounds, server, client, (options) =>
     oauth.deviceCodeGrantRequest(server.as, oauthClient, oauth.None(), deviceCode, options),

@@ -1,18 +1,34 @@
 /**
- * The one interface every provider protocol implements. `flows/` drives it (begin → poll… → finish →
- * save) and owns every status change; a provider never touches flow state.
+ * What a provider module declares. A provider is typed by its sign-in kind, and its secrets are typed
+ * end to end: what `begin` keeps is what `poll`/`finish`/`exchange`/`detect` get back, and what they
+ * obtain is what `save` writes. `flows/` drives it through the driver of its kind and owns every status
+ * change; a provider never touches flow state.
  */
+import type { ProviderConfig } from '../config.js';
+import type { AccountView, FlowAccount, ProviderKind } from '../contract.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
-import type { AccountView, ProviderKind } from '../contract.js';
-
 export type { AccountView, ProviderKind };
 
-/** What every provider step gets: the clock, the environment (issuer overrides) and a logger. */
+/** The signed-in account, as shown to the user. No secrets. (One type for the domain and the wire.) */
+export type AccountSummary = FlowAccount;
+
+/** How a sign-in runs: a device code, a PKCE authorization code (callback or paste), or a credential to detect. */
+export type SignInKind = 'device_code' | 'authorization_code' | 'detect';
+
+/** Where a provider saves what it obtains: the auth.json credential pool, auth.json `providers.<id>`, or the profile's `.env`. */
+export type SaveTarget = 'pool' | 'providers' | 'env';
+
+/** The file (relative to the Hermes home) a save target lives in. */
+export function savedFile(target: SaveTarget): string {
+  return target === 'env' ? '.env' : 'auth.json';
+}
+
+/** What every provider step gets: the clock, the provider settings (issuer overrides…) and a logger. */
 export interface ProviderContext {
   clock: Clock;
-  env: NodeJS.ProcessEnv;
+  config: ProviderConfig;
   logger: Logger;
 }
 
@@ -23,7 +39,7 @@ export interface StepBounds {
 }
 
 /** A started device authorization. `secret` is the provider's own state (device code…), server-only. */
-export interface DeviceAuthorization {
+export interface DeviceAuthorization<Secret = unknown> {
   userCode: string;
   verificationUri: string;
   verificationUriComplete?: string;
@@ -31,54 +47,91 @@ export interface DeviceAuthorization {
   expiresInSeconds: number;
   /** Seconds to wait between polls, at least 1. */
   intervalSeconds: number;
-  secret: unknown;
+  secret: Secret;
 }
 
 /** One poll's classified answer. Fatal answers are thrown as ProviderError; transient ones as TransientProviderError. */
-export type PollOutcome =
+export type PollOutcome<Grant = unknown> =
   | { kind: 'pending' }
   /** Poll less often: the new interval when the provider sent one (else the poller adds 5 s), and any Retry-After. */
   | { kind: 'slow_down'; intervalSeconds?: number; retryAfterSeconds?: number }
-  | { kind: 'approved'; grant: unknown }
+  | { kind: 'approved'; grant: Grant }
   | { kind: 'denied' }
   | { kind: 'expired' };
 
-/** The signed-in account, as shown to the user. No secrets. */
-export interface AccountSummary {
-  label: string;
-  email?: string;
-  plan?: string;
-}
-
-/** Tokens obtained by `finish`, ready to be saved. `secret` never leaves the server. */
-export interface ObtainedCredentials {
+/** Credentials obtained by a sign-in, ready to be saved. `secret` never leaves the server. */
+export interface ObtainedCredentials<Creds = unknown> {
   account: AccountSummary;
-  secret: unknown;
+  secret: Creds;
 }
 
 /** A provider login Hermes Agent knows. Unsupported ones carry no protocol methods. */
 export interface ProviderInfo {
   id: string;
   label: string;
+  /** How the providers list shows it (docs/api.md). */
   kind: ProviderKind;
   /** Other names Hermes Agent accepts for this provider. */
   aliases: readonly string[];
 }
 
-/** A provider that can be signed in to from the browser. */
-export interface Provider extends ProviderInfo {
+/** What every provider that can sign in here declares, whatever its kind. */
+export interface ProviderBase<Creds> extends ProviderInfo {
   supported: true;
-  /** Asks the provider for a device code / user code. */
-  begin(ctx: ProviderContext, bounds: StepBounds): Promise<DeviceAuthorization>;
-  /** Asks once whether the user has approved. */
-  poll(ctx: ProviderContext, auth: DeviceAuthorization, bounds: StepBounds): Promise<PollOutcome>;
-  /** Turns an approval into tokens (network only; nothing is saved). */
-  finish(ctx: ProviderContext, auth: DeviceAuthorization, grant: unknown, bounds: StepBounds): Promise<ObtainedCredentials>;
-  /** Saves the tokens into the Hermes home (called once, after the commit point). */
-  save(ctx: ProviderContext, home: string, credentials: ObtainedCredentials): Promise<AccountSummary>;
+  /** Where `save` writes (the CLI names the file; docs/api.md lists them). */
+  savesTo: SaveTarget;
+  /** Saves the credentials into the Hermes home (called once, after the commit point). */
+  save(ctx: ProviderContext, home: string, credentials: ObtainedCredentials<Creds>): Promise<AccountSummary>;
   /** Lists the accounts saved in the Hermes home, without secrets. */
   accounts(home: string): Promise<AccountView[]>;
 }
+
+/** A device-code sign-in (RFC 8628 or alike): begin → poll… → finish → save. */
+export interface DeviceCodeProvider<Begin = unknown, Grant = unknown, Creds = unknown> extends ProviderBase<Creds> {
+  signIn: 'device_code';
+  /** Asks the provider for a device code / user code. */
+  begin(ctx: ProviderContext, bounds: StepBounds): Promise<DeviceAuthorization<Begin>>;
+  /** Asks once whether the user has approved. */
+  poll(ctx: ProviderContext, auth: DeviceAuthorization<Begin>, bounds: StepBounds): Promise<PollOutcome<Grant>>;
+  /** Turns an approval into credentials (network only; nothing is saved). */
+  finish(ctx: ProviderContext, auth: DeviceAuthorization<Begin>, grant: Grant, bounds: StepBounds): Promise<ObtainedCredentials<Creds>>;
+}
+
+/** A started authorization-code sign-in: the address to open, and the provider's state (PKCE verifier…). */
+export interface CodeAuthorization<Secret = unknown> {
+  authorizeUrl: string;
+  expiresInSeconds: number;
+  secret: Secret;
+}
+
+/** A PKCE authorization-code sign-in: the code comes back on a callback or is pasted (engine.submitCode). */
+export interface AuthorizationCodeProvider<Begin = unknown, Creds = unknown> extends ProviderBase<Creds> {
+  signIn: 'authorization_code';
+  /** Builds the authorization address (and its PKCE verifier and state). */
+  begin(ctx: ProviderContext, bounds: StepBounds): Promise<CodeAuthorization<Begin>>;
+  /** Exchanges the code for credentials (network only; nothing is saved). */
+  exchange(ctx: ProviderContext, secret: Begin, code: string, bounds: StepBounds): Promise<ObtainedCredentials<Creds>>;
+}
+
+/** A started detection: what the person must do elsewhere, and how often to look. */
+export interface DetectAuthorization<Secret = unknown> {
+  actionRequired: string;
+  expiresInSeconds: number;
+  /** Seconds between looks, at least 1. */
+  intervalSeconds: number;
+  secret: Secret;
+}
+
+/** A sign-in that waits for a credential another program writes (e.g. Claude Code's file). */
+export interface DetectProvider<Begin = unknown, Creds = unknown> extends ProviderBase<Creds> {
+  signIn: 'detect';
+  begin(ctx: ProviderContext, bounds: StepBounds): Promise<DetectAuthorization<Begin>>;
+  /** Looks once: the credential when it is there, else undefined. */
+  detect(ctx: ProviderContext, secret: Begin, bounds: StepBounds): Promise<ObtainedCredentials<Creds> | undefined>;
+}
+
+/** A provider that can be signed in to here, of any kind (its secrets typed inside its own module). */
+export type Provider = DeviceCodeProvider | AuthorizationCodeProvider | DetectProvider;
 
 /** A provider Hermes Agent knows that cannot be signed in to here (yet). */
 export interface UnsupportedProvider extends ProviderInfo {
@@ -86,3 +139,15 @@ export interface UnsupportedProvider extends ProviderInfo {
 }
 
 export type AnyProvider = Provider | UnsupportedProvider;
+
+/**
+ * Declares a provider with its secrets typed end to end; the result fits wherever a `Provider` goes.
+ * (Methods are checked against the provider's own types here; the engine only hands each provider back
+ * what that same provider produced.)
+ */
+export function defineProvider<B, G, C>(provider: DeviceCodeProvider<B, G, C>): DeviceCodeProvider<B, G, C>;
+export function defineProvider<B, C>(provider: AuthorizationCodeProvider<B, C>): AuthorizationCodeProvider<B, C>;
+export function defineProvider<B, C>(provider: DetectProvider<B, C>): DetectProvider<B, C>;
+export function defineProvider(provider: Provider): Provider {
+  return provider;
+}

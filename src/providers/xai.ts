@@ -13,10 +13,11 @@ import {
   pollDeviceToken,
   requestDeviceAuthorization,
   type DeviceGrantClient,
+  type DeviceGrantSecret,
   type TokenAnswer,
 } from './rfc8628.js';
 import { resolveIssuer, type IssuerChoice } from './issuer.js';
-import type { AccountSummary, AccountView, Provider } from './types.js';
+import { defineProvider, type AccountSummary, type AccountView } from './types.js';
 
 export const XAI_ISSUER = 'https://auth.x.ai';
 export const XAI_CLIENT_ID = 'b1a00492-073a-47ea-816f-4c329264a828';
@@ -153,25 +154,18 @@ export function xaiLogin(tokens: XaiTokens, account: AccountSummary): PoolLogin 
   };
 }
 
-/** The XaiTokens kept in ObtainedCredentials (checked). */
-function tokensOf(secret: unknown): XaiTokens {
-  const t = secret as Partial<XaiTokens> | undefined;
-  if (typeof t?.accessToken !== 'string' || typeof t.refreshToken !== 'string') {
-    throw new ProviderError('There are no xAI tokens to save; sign in again.');
-  }
-  return t as XaiTokens;
-}
-
 /** xAI Grok, signed in through xAI's device grant; saved as credential_pool["xai-oauth"] entries. */
-export const xaiProvider: Provider = {
+export const xaiProvider = defineProvider<DeviceGrantSecret, TokenAnswer, XaiTokens>({
   id: PROVIDER_ID,
   label: LABEL,
   kind: 'device_code',
+  signIn: 'device_code',
+  savesTo: 'pool',
   aliases: ['xai'],
   supported: true,
 
   async begin(ctx, bounds) {
-    const issuer = resolveIssuer(ctx.env, PROVIDER_ID, XAI_ISSUER);
+    const issuer = resolveIssuer(ctx.config, PROVIDER_ID, XAI_ISSUER);
     const server = await discoverServer(client, issuer, ctx, bounds, xaiEndpointCheck(issuer));
     return requestDeviceAuthorization(client, server, ctx, bounds);
   },
@@ -180,13 +174,13 @@ export const xaiProvider: Provider = {
     return pollDeviceToken(client, auth, ctx, bounds);
   },
 
-  async finish(_ctx, _auth, grant) {
-    const tokens = xaiTokens(grant as TokenAnswer);
+  async finish(_ctx, _auth, answer) {
+    const tokens = xaiTokens(answer);
     return { account: xaiAccount(tokens), secret: tokens };
   },
 
   async save(ctx, home, credentials) {
-    const tokens = tokensOf(credentials.secret);
+    const tokens = credentials.secret;
     const account = xaiAccount(tokens);
     return savePoolLogin(ctx, home, xaiLogin(tokens, account), account);
   },
@@ -194,4 +188,4 @@ export const xaiProvider: Provider = {
   accounts(home): Promise<AccountView[]> {
     return poolAccountViews(home, PROVIDER_ID, xaiEntryDetails);
   },
-};
+});

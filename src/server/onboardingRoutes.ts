@@ -1,16 +1,17 @@
-/** The onboarding API of CONTRACT §3: start, poll, cancel, events, providers, profiles. */
+/** The onboarding API of docs/api.md: start, poll, cancel, submit, events, providers, profiles. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { ProfilesPayload } from '../contract.js';
-import { FlowLimitError, FlowStartError, ServerClosingError, type FlowEngine } from '../flows/engine.js';
-import { END_STATUSES, startPayload, statusPayload, type Flow } from '../flows/flow.js';
+import { OnboardError } from '../errors.js';
+import type { FlowEngine } from '../flows/engine.js';
+import { isEnded, type FlowRecord } from '../flows/flow.js';
 import { findProvider, supportedIds } from '../providers/index.js';
-import { providersPayload } from '../providers/listing.js';
+import { listProviders } from '../providers/listing.js';
 import type { AnyProvider } from '../providers/types.js';
-import { hermesRootOf, listProfiles, ProfileError, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
-import { HttpError } from './httpErrors.js';
+import { hermesRootOf, listProfiles, resolveProfileHome, type HomeOptions } from '../store/index.js';
+import { SSE_KEEPALIVE_MS } from '../limits.js';
+import { profilesPayload, providersPayload, startPayloadOfKind, statusPayload, unknownCancelPayload } from './presenters.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
-import { cancelBody, firstIssue, flowQuery, profileQuery, startBody } from './schemas.js';
+import { cancelBody, firstIssue, flowQuery, profileQuery, startBody, submitBody } from './schemas.js';
 import type { StartLimiter } from './startLimiter.js';
 
 export interface OnboardingDeps {
@@ -20,26 +21,17 @@ export interface OnboardingDeps {
   limiter: StartLimiter;
 }
 
-/** Seconds a client is told to wait when too many flows are pending. */
-const PENDING_RETRY_AFTER_SECONDS = 30;
-/** The 404 answer for a flow id we do not know. */
-const NO_SUCH_FLOW = 'No such sign-in: it finished more than five minutes ago or never existed. Start a new one.';
-/** Seconds between SSE keep-alive comments. */
-const SSE_KEEPALIVE_MS = 15_000;
-
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(value ?? undefined, { reportInput: true });
-  if (!result.success) throw new HttpError(400, firstIssue(result.error, what));
+  if (!result.success) throw new OnboardError('invalid_request', firstIssue(result.error, what));
   return result.data;
 }
 
-function resolveHome(profile: string | undefined, homeOptions: HomeOptions): HomeResolution {
-  try {
-    return resolveProfileHome(profile, homeOptions);
-  } catch (error) {
-    if (error instanceof ProfileError) throw new HttpError(400, error.message);
-    throw error;
-  }
+/** The flow with this id, or the catalogue's 404. */
+async function knownFlow(engine: FlowEngine, id: string): Promise<FlowRecord> {
+  const flow = await engine.get(id);
+  if (!flow) throw new OnboardError('flow_not_found');
+  return flow;
 }
 
 /** Registers the onboarding routes on `app`. */
@@ -51,67 +43,61 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     const provider = findProvider(body.provider, providers);
     const supported = supportedIds(providers).join(', ');
     if (!provider) {
-      throw new HttpError(400, `Unknown provider "${body.provider.slice(0, 64)}". Providers that can sign in here: ${supported}.`);
+      throw new OnboardError('unknown_provider', `Unknown provider "${body.provider.slice(0, 64)}". Providers that can sign in here: ${supported}.`);
     }
     if (!provider.supported) {
-      throw new HttpError(400, `${provider.label} cannot be signed in to from the browser yet; use \`hermes login\` in a terminal. Providers that can sign in here: ${supported}.`);
+      throw new OnboardError(
+        'provider_not_supported',
+        `${provider.label} cannot be signed in to from the browser yet; use \`hermes login\` in a terminal. Providers that can sign in here: ${supported}.`,
+      );
     }
-    const target = resolveHome(body.profile, homeOptions);
+    const target = resolveProfileHome(body.profile, homeOptions);
     // single flight comes before the rate limit: a reload that rejoins its pending flow is not a new start
-    const pending = engine.pendingFor(provider.id, target.home);
-    if (pending) return startPayload(pending);
+    const pending = await engine.pendingFor(provider.id, target.home);
+    if (pending) return startPayloadOfKind(pending);
     const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
     if (wait > 0) {
-      throw new HttpError(429, `Too many sign-ins started from this address; try again in ${wait} s.`, { 'retry-after': String(wait) });
+      throw new OnboardError('rate_limited', `Too many sign-ins started from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
     }
-    try {
-      const flow = await engine.start(provider, target.home, target.profile);
-      return flow.status === 'pending' ? startPayload(flow) : statusPayload(flow);
-    } catch (error) {
-      if (error instanceof ServerClosingError) throw new HttpError(503, error.message, { 'retry-after': '5' });
-      if (error instanceof FlowLimitError) {
-        throw new HttpError(429, error.message, { 'retry-after': String(PENDING_RETRY_AFTER_SECONDS) });
-      }
-      if (error instanceof FlowStartError) throw new HttpError(502, error.message);
-      throw error;
-    }
+    const flow = await engine.start(provider, target.home, target.profile);
+    return flow.status === 'pending' ? startPayloadOfKind(flow) : statusPayload(flow);
   });
 
   app.get('/api/onboarding/oauth/poll', async (req) => {
     const { flow_id } = parse(flowQuery, req.query, 'query');
-    const flow = engine.get(flow_id);
-    if (!flow) throw new HttpError(404, NO_SUCH_FLOW);
-    return statusPayload(flow);
+    return statusPayload(await knownFlow(engine, flow_id));
   });
 
   app.post('/api/onboarding/oauth/cancel', async (req) => {
     const { flow_id } = parse(cancelBody, req.body, 'request body');
     const flow = await engine.cancel(flow_id);
-    if (!flow) return { ok: true, flow_id, status: 'cancelled' };
-    return statusPayload(flow);
+    return flow ? statusPayload(flow) : unknownCancelPayload(flow_id);
+  });
+
+  app.post('/api/onboarding/oauth/submit', async (req) => {
+    const { flow_id, code } = parse(submitBody, req.body, 'request body');
+    return statusPayload(await engine.submitCode(flow_id, code));
   });
 
   app.get('/api/onboarding/oauth/events', async (req, reply) => {
     const { flow_id } = parse(flowQuery, req.query, 'query');
-    const flow = engine.get(flow_id);
-    if (!flow) throw new HttpError(404, NO_SUCH_FLOW);
-    streamStatus(req, reply, engine, flow);
+    streamStatus(req, reply, engine, await knownFlow(engine, flow_id));
   });
 
   app.get('/api/onboarding/providers', async (req) => {
     const { profile } = parse(profileQuery, req.query, 'query');
-    return providersPayload(providers, resolveHome(profile, homeOptions));
+    const target = resolveProfileHome(profile, homeOptions);
+    return providersPayload(target.profile, await listProviders(providers, target.home));
   });
 
   app.get('/api/onboarding/profiles', async () => {
-    const active = resolveHome(undefined, homeOptions);
-    const payload: ProfilesPayload = { ok: true, active: active.profile, profiles: listProfiles(hermesRootOf(active.home, homeOptions.userHome)) };
-    return payload;
+    const active = resolveProfileHome(undefined, homeOptions);
+    return profilesPayload(active.profile, listProfiles(hermesRootOf(active.home, homeOptions.userHome)));
   });
 }
 
 /** Streams a flow's status as server-sent events until it ends or the client goes away. */
-function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngine, flow: Flow): void {
+function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngine, flow: FlowRecord): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -121,7 +107,7 @@ function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngi
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  const send = (payload: object) => res.write(`event: status\ndata: ${JSON.stringify(payload)}\n\n`);
+  const send = (record: FlowRecord) => res.write(`event: status\ndata: ${JSON.stringify(statusPayload(record))}\n\n`);
   let unsubscribe = () => {};
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
   keepAlive.unref();
@@ -131,10 +117,18 @@ function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngi
     if (!res.writableEnded) res.end();
   };
   req.raw.on('close', close);
-  send(statusPayload(flow));
-  if (END_STATUSES.has(flow.status)) return close();
-  unsubscribe = engine.subscribe(flow.id, (payload) => {
-    send(payload);
-    if (END_STATUSES.has(payload.status)) close();
+  send(flow);
+  if (isEnded(flow)) return close();
+  let ended = false;
+  const end = (record: FlowRecord) => {
+    if (ended) return;
+    ended = true;
+    send(record);
+    close();
+  };
+  unsubscribe = engine.subscribe(flow.id, end);
+  // the flow may have ended between the read above and the subscription
+  void engine.get(flow.id).then((record) => {
+    if (record && isEnded(record)) end(record);
   });
 }

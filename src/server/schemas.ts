@@ -7,6 +7,8 @@ const flowId = z.string({ error: 'flow_id must be a string' }).min(1, 'flow_id i
 
 export const startBody = z.strictObject({ provider: providerName, profile: profileName.optional() });
 export const cancelBody = z.strictObject({ flow_id: flowId });
+const authorizationCode = z.string({ error: 'code must be a string' }).trim().min(1, 'code is required').max(2048, 'code is too long');
+export const submitBody = z.strictObject({ flow_id: flowId, code: authorizationCode });
 export const flowQuery = z.object({ flow_id: flowId });
 export const profileQuery = z.object({ profile: profileName.optional() });
 

@@ -1,8 +1,8 @@
 /** Runs the server: listen, print the address, and shut down cleanly on SIGINT/SIGTERM. */
+import { SHUTDOWN_GRACE_MS } from '../limits.js';
 import { buildApp, type AppOptions, type OnboardApp } from './app.js';
 
-/** Longest a graceful shutdown may take before the process exits anyway. */
-export const SHUTDOWN_GRACE_MS = 5000;
+export { SHUTDOWN_GRACE_MS };
 
 export interface RunningServer extends OnboardApp {
   url: string;

@@ -26,16 +26,22 @@ const DEFAULTS = {
 /** How long to wait for the shared store's lock (Hermes Agent's AUTH_LOCK_TIMEOUT_SECONDS). */
 const LOCK_TIMEOUT_MS = 15_000;
 
+/** Where the shared store lives: `HERMES_SHARED_AUTH_DIR` and `HOME` as read at start-up. */
+export interface SharedStoreLocation {
+  sharedAuthDir?: string | undefined;
+  userHome?: string | undefined;
+}
+
 /** The folder of the shared store for a Hermes home: `HERMES_SHARED_AUTH_DIR`, else `<root>/shared`. */
-export function nousSharedDir(home: string, env: NodeJS.ProcessEnv): string {
-  const override = env.HERMES_SHARED_AUTH_DIR?.trim();
-  if (override) return path.resolve(override.startsWith('~/') ? path.join(env.HOME ?? '', override.slice(2)) : override);
-  return path.join(hermesRootOf(path.resolve(home), env.HOME || undefined), 'shared');
+export function nousSharedDir(home: string, where: SharedStoreLocation): string {
+  const override = where.sharedAuthDir?.trim();
+  if (override) return path.resolve(override.startsWith('~/') ? path.join(where.userHome ?? '', override.slice(2)) : override);
+  return path.join(hermesRootOf(path.resolve(home), where.userHome || undefined), 'shared');
 }
 
 /** The shared store's path for a Hermes home. */
-export function nousSharedPath(home: string, env: NodeJS.ProcessEnv): string {
-  return path.join(nousSharedDir(home, env), NOUS_SHARED_FILE);
+export function nousSharedPath(home: string, where: SharedStoreLocation): string {
+  return path.join(nousSharedDir(home, where), NOUS_SHARED_FILE);
 }
 
 /**
@@ -73,14 +79,14 @@ export function nousSharedContent(state: Record<string, unknown>, nowMs: number)
  */
 export async function writeNousShared(
   home: string,
-  env: NodeJS.ProcessEnv,
+  where: SharedStoreLocation,
   state: Record<string, unknown>,
   opts: { clock?: Clock; onLockWait?: () => void } = {},
 ): Promise<string | undefined> {
   const clock = opts.clock ?? systemClock;
   const content = nousSharedContent(state, clock.now());
   if (content === undefined) return undefined;
-  const file = nousSharedPath(home, env);
+  const file = nousSharedPath(home, where);
   const dir = path.dirname(file);
   return serializeByPath(file, async () => {
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,13 +1,15 @@
 /** The program's logger: pino, with every secret field redacted. */
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { pino, type BaseLogger, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { redactPaths } from './secrets.js';
 
-export type { Logger };
+/** What the program logs through: a pino logger, or fastify's (the host app's, when embedded). */
+export type Logger = Pick<BaseLogger, 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'>;
+export type { PinoLogger };
 
-/** Creates a logger that redacts secret fields; `destination` lets tests capture every line. */
-export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+/** Creates a logger that redacts secret fields (level: config.logLevel, default info); `destination` lets tests capture every line. */
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): PinoLogger {
   const opts = {
-    level: options.level ?? process.env.HERMES_ONBOARD_LOG_LEVEL ?? 'info',
+    level: options.level ?? 'info',
     base: undefined,
     redact: { paths: redactPaths(), censor: '[redacted]' },
   };
@@ -15,6 +17,6 @@ export function createLogger(options: { level?: string; destination?: Destinatio
 }
 
 /** A logger that writes nothing, for library use and quiet tests. */
-export function silentLogger(): Logger {
+export function silentLogger(): PinoLogger {
   return pino({ level: 'silent' });
 }

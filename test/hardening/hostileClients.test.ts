@@ -79,7 +79,7 @@ const SUCCESS: Record<string, Partial<Record<string, z.ZodType>>> = {
   '/api/health': { GET: z.strictObject({ ok: z.literal(true), version: z.string() }) },
   '/api/onboarding/oauth/start': { POST: z.union([startPayload, statusPayload]) },
   '/api/onboarding/oauth/poll': { GET: statusPayload },
-  // CONTRACT §3: an unknown id answers `{ok: true, flow_id, status: 'cancelled'}` (no provider: there is none).
+  // docs/api.md: an unknown id answers `{ok: true, flow_id, status: 'cancelled'}` (no provider: there is none).
   '/api/onboarding/oauth/cancel': { POST: z.union([statusPayload, z.strictObject({ ok: z.literal(true), flow_id: z.string(), status: z.literal('cancelled') })]) },
   '/api/onboarding/oauth/events': { GET: statusPayload },
   '/api/onboarding/providers': { GET: providersPayload },

@@ -11,7 +11,7 @@ import { AUTH_FILE, LOCK_FILE, readAuthStore, StoreTooDeepError, updateAuthStore
 import { EnvValueError, readEnvValue, setEnvValue } from '../../src/store/envFile.js';
 import { listProfiles, ProfileError, resolveActiveHome, resolveProfileHome } from '../../src/store/home.js';
 import { UnsafeFileError } from '../../src/store/safeOpen.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { safeMessage } from '../../src/util/secrets.js';
 import { needPython, pythonChild, tempDir } from '../store/helpers.js';

@@ -1,5 +1,5 @@
 /**
- * Rate limits (issue 6 §2, CONTRACT §2): starts per client address per minute
+ * Rate limits (issue 6 §2, docs/api.md "Configuration"): starts per client address per minute
  * (HERMES_ONBOARD_START_RATE; 0 turns it off) and the global bound on pending flows
  * (HERMES_ONBOARD_MAX_PENDING). Both answer 429 with `Retry-After` and ask the provider for nothing.
  * Time is the harness's ManualClock.
@@ -86,7 +86,7 @@ test('MAX_PENDING=2: a third pending flow is refused with Retry-After until one 
   const refused = await startFrom(h, ME, 'p2');
   assert.ok(assertTooMany(refused, /Too many sign-ins are pending \(2\); finish or cancel one/) >= 1);
   assert.equal(h.fake.counts.usercode, 2, 'a refused start asks the provider for nothing');
-  assert.equal(h.engine.pendingCount, 2);
+  assert.equal(await h.engine.pendingCount(), 2);
   assert.equal((await startFrom(h, ME, 'default')).body.flow_id, a.body.flow_id, 'an existing flow is still returned at the bound');
 
   assert.equal((await h.cancel(a.body.flow_id)).body.status, 'cancelled');

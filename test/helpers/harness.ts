@@ -18,11 +18,14 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { FlowEngine } from '../../src/flows/engine.js';
-import { END_STATUSES, statusPayload, type FlowStatus, type StartPayload, type StatusPayload } from '../../src/flows/flow.js';
+import type { FlowStatus, StartPayload, StatusPayload } from '../../src/contract.js';
+import { END_STATUSES } from '../../src/flows/flow.js';
+import { statusPayload } from '../../src/server/presenters.js';
 import type { AnyProvider } from '../../src/providers/types.js';
 import { buildApp } from '../../src/server/app.js';
-import { loadConfig } from '../../src/server/config.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { ManualClock } from './clock.js';
+import { openApiMismatch } from './openapiCheck.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startCodexFake, type CodexFake, type CodexFakeSettings, type FakeAccount } from '../fakes/codexFake.js';
 
@@ -177,10 +180,10 @@ export class Harness {
         },
       },
     });
-    const config = loadConfig({ HERMES_ONBOARD_START_RATE: '0', ...options.configEnv }, { ...options.flags, ...(options.homeFlag !== false && { home }) });
+    const env = { HERMES_ONBOARD_START_RATE: '0', HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer, ...options.env, ...options.configEnv };
+    const config = loadConfig(env, { ...options.flags, ...(options.homeFlag !== false && { home }) });
     const built = buildApp({
       config,
-      env: { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer, ...options.env },
       clock,
       logger,
       userHome,
@@ -217,8 +220,9 @@ export class Harness {
       if (value === undefined) delete headers[name.toLowerCase()];
       else headers[name.toLowerCase()] = value;
     }
+    const method = req.method ?? (req.json !== undefined || req.payload !== undefined ? 'POST' : 'GET');
     const res = await this.app.inject({
-      method: req.method ?? (req.json !== undefined || req.payload !== undefined ? 'POST' : 'GET'),
+      method,
       url: req.url,
       headers,
       payload: req.json !== undefined ? JSON.stringify(req.json) : req.payload,
@@ -231,6 +235,9 @@ export class Harness {
     } catch {
       body = undefined;
     }
+    // every answer the suite sees must agree with the OpenAPI document the server serves
+    const mismatch = openApiMismatch(method, req.url, res.statusCode, String(res.headers['content-type'] ?? ''), body);
+    if (mismatch) assert.fail(`the answer disagrees with /api/openapi.json: ${mismatch}`);
     return { status: res.statusCode, headers: res.headers, body, text: res.body };
   }
 
@@ -258,21 +265,27 @@ export class Harness {
   }
 
   /** Resolves with the status payload once the flow reaches `status` (checked now, then on each engine event); rejects when it ends otherwise. */
-  waitForStatus(flowId: string, status: FlowStatus): Promise<StatusPayload> {
-    const flow = this.engine.get(flowId);
-    if (!flow) return Promise.reject(new Error(`no flow ${flowId} to wait for`));
+  async waitForStatus(flowId: string, status: FlowStatus): Promise<StatusPayload> {
     const wrongEnd = (s: FlowStatus, error?: string) =>
       new Error(`flow ended as ${s}${error ? ` (${error})` : ''}, expected ${status}`);
-    if (flow.status === status) return Promise.resolve(statusPayload(flow));
-    if (END_STATUSES.has(flow.status)) return Promise.reject(wrongEnd(flow.status, flow.error));
+    // subscribe before reading, so an end between the two is not missed
     let unsubscribe = () => {};
     const reached = new Promise<StatusPayload>((resolve, reject) => {
-      unsubscribe = this.engine.subscribe(flowId, (payload) => {
-        if (payload.status === status) resolve(payload);
-        else if (END_STATUSES.has(payload.status)) reject(wrongEnd(payload.status, payload.error));
+      unsubscribe = this.engine.subscribe(flowId, (record) => {
+        if (record.status === status) resolve(statusPayload(record));
+        else reject(wrongEnd(record.status, record.error));
       });
     });
-    return guarded(reached, `flow ${flowId} to become ${status}`).finally(() => unsubscribe());
+    reached.catch(() => {}); // settled by an end that the read below already reports
+    try {
+      const flow = await this.engine.get(flowId);
+      if (!flow) throw new Error(`no flow ${flowId} to wait for`);
+      if (flow.status === status) return statusPayload(flow);
+      if (END_STATUSES.has(flow.status)) throw wrongEnd(flow.status, flow.error);
+      return await guarded(reached, `flow ${flowId} to become ${status}`);
+    } finally {
+      unsubscribe();
+    }
   }
 
   /** Resolves with the next wait (seconds) the poller starts, once it has started it. */

@@ -8,11 +8,12 @@ import type { TokenAnswer } from '../../src/providers/rfc8628.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { codexAccessToken, jwt, refreshToken } from './hermes.js';
+import { loadConfig } from '../../src/config.js';
 
 const XAI_TOKEN_TTL = 900;
 
 /** The context of a save: the wall clock (Hermes Agent reads it too), no issuer overrides. */
-export const ctx: ProviderContext = { clock: systemClock, env: {}, logger: silentLogger() };
+export const ctx: ProviderContext = { clock: systemClock, config: loadConfig({}), logger: silentLogger() };
 
 /** An OpenAI account of the tests. */
 export interface CodexAccount {

@@ -9,7 +9,7 @@ import { codexProvider } from '../../src/providers/codex.js';
 import { copilotProvider } from '../../src/providers/copilot.js';
 import { nousProvider } from '../../src/providers/nous.js';
 import { xaiProvider } from '../../src/providers/xai.js';
-import type { ObtainedCredentials, Provider, ProviderContext, StepBounds } from '../../src/providers/types.js';
+import type { ObtainedCredentials, DeviceCodeProvider, ProviderContext, StepBounds } from '../../src/providers/types.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startCodexFake, type CodexFake } from '../fakes/codexFake.js';
@@ -18,16 +18,21 @@ import { startNousFake, type DeviceFake } from '../fakes/nousFake.js';
 import { startOidcDeviceServer, type OidcDeviceServer } from '../fakes/oidcDeviceServer.js';
 import { tempDir } from '../store/helpers.js';
 import { hermesRead, needHermes, readStore } from './hermes.js';
+import { loadConfig } from '../../src/config.js';
 
 const bounds = (): StepBounds => ({ signal: new AbortController().signal, deadline: Date.now() + 60_000 });
 
 /** begin → approve → poll → finish, as a flow runs them; returns what finish obtained. */
-async function signIn(provider: Provider, ctx: ProviderContext, approve: (userCode: string) => Promise<void> | void): Promise<ObtainedCredentials> {
+async function signIn<B, G, C>(
+  provider: DeviceCodeProvider<B, G, C>,
+  ctx: ProviderContext,
+  approve: (userCode: string) => Promise<void> | void,
+): Promise<ObtainedCredentials<C>> {
   const auth = await provider.begin(ctx, bounds());
   await approve(auth.userCode);
   const outcome = await provider.poll(ctx, auth, bounds());
-  assert.equal(outcome.kind, 'approved');
-  return provider.finish(ctx, auth, (outcome as { grant: unknown }).grant, bounds());
+  if (outcome.kind !== 'approved') throw new Error(`not approved: ${outcome.kind}`);
+  return provider.finish(ctx, auth, outcome.grant, bounds());
 }
 
 describe('Hermes Agent reads back a fresh sign-in of every provider', { timeout: 400_000 }, () => {
@@ -42,12 +47,12 @@ describe('Hermes Agent reads back a fresh sign-in of every provider', { timeout:
     ctx = {
       clock: systemClock,
       logger: silentLogger(),
-      env: {
+      config: loadConfig({
         HERMES_ONBOARD_OPENAI_CODEX_ISSUER: codex.issuer,
         HERMES_ONBOARD_NOUS_ISSUER: nous.url,
         HERMES_ONBOARD_XAI_OAUTH_ISSUER: xai.url,
         HERMES_ONBOARD_COPILOT_ISSUER: github.url,
-      },
+      }),
     };
   });
   after(() => Promise.all([codex.close(), nous.close(), xai.close(), github.close()]));

@@ -24,6 +24,7 @@ import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startModelsFake, type ModelsFake, type ModelsStyle } from '../fakes/modelsFake.js';
 import { tempDir } from '../store/helpers.js';
+import { loadConfig } from '../../src/config.js';
 
 const GOOD = 'sk-good-0123456789abcdefA1B2';
 const BAD = 'sk-bad-9876543210fedcbaZ9Y8';
@@ -40,7 +41,7 @@ beforeEach(() => {
 
 const spec = (id: string): ApiKeyProviderSpec => findApiKeyProvider(id)!;
 function ctxFor(id: string, style: ModelsStyle): ProviderContext {
-  return { clock: systemClock, env: { [baseUrlEnvName(id)]: fake.base(style) }, logger: silentLogger() };
+  return { clock: systemClock, config: loadConfig({ [baseUrlEnvName(id)]: fake.base(style) }), logger: silentLogger() };
 }
 const bounds = (signal = new AbortController().signal): StepBounds => ({ signal, deadline: Date.now() + 60_000 });
 
@@ -109,10 +110,10 @@ describe('api key providers', () => {
   });
 
   it('checks against the override, refusing plain http outside loopback (naming the variable), else the registry', () => {
-    assert.equal(checkBaseUrl({}, spec('deepseek'), GOOD), 'https://api.deepseek.com/v1');
-    assert.equal(checkBaseUrl({ HERMES_ONBOARD_DEEPSEEK_BASE_URL: `${fake.url}/bearer/` }, spec('deepseek'), GOOD), `${fake.url}/bearer`);
-    assert.throws(() => checkBaseUrl({ HERMES_ONBOARD_DEEPSEEK_BASE_URL: 'http://example.com' }, spec('deepseek'), GOOD), (e: Error) => e instanceof ApiKeyUnverifiedError && /HERMES_ONBOARD_DEEPSEEK_BASE_URL/.test(e.message));
-    assert.equal(checkBaseUrl({}, spec('kimi-coding'), 'sk-kimi-abc'), 'https://api.kimi.com/coding/v1');
+    assert.equal(checkBaseUrl(loadConfig({}), spec('deepseek'), GOOD), 'https://api.deepseek.com/v1');
+    assert.equal(checkBaseUrl(loadConfig({ HERMES_ONBOARD_DEEPSEEK_BASE_URL: `${fake.url}/bearer/` }), spec('deepseek'), GOOD), `${fake.url}/bearer`);
+    assert.throws(() => checkBaseUrl(loadConfig({ HERMES_ONBOARD_DEEPSEEK_BASE_URL: 'http://example.com' }), spec('deepseek'), GOOD), (e: Error) => e instanceof ApiKeyUnverifiedError && /HERMES_ONBOARD_DEEPSEEK_BASE_URL/.test(e.message));
+    assert.equal(checkBaseUrl(loadConfig({}), spec('kimi-coding'), 'sk-kimi-abc'), 'https://api.kimi.com/coding/v1');
     assert.equal(baseUrlEnvName('openai-api'), 'HERMES_ONBOARD_OPENAI_API_BASE_URL');
   });
 });
@@ -187,7 +188,7 @@ describe('api key live check', () => {
   it('says the key could not be checked when nothing listens there', async () => {
     const closed = await startModelsFake(GOOD);
     await closed.close();
-    const ctx: ProviderContext = { clock: systemClock, env: { HERMES_ONBOARD_DEEPSEEK_BASE_URL: closed.base('bearer') }, logger: silentLogger() };
+    const ctx: ProviderContext = { clock: systemClock, config: loadConfig({ HERMES_ONBOARD_DEEPSEEK_BASE_URL: closed.base('bearer') }), logger: silentLogger() };
     const error = await rejection(verifyApiKey(ctx, bounds(), spec('deepseek'), GOOD));
     assert.ok(error instanceof ApiKeyUnverifiedError);
     assert.match(error.message, /DeepSeek could not be reached to check the key: Could not reach 127\.0\.0\.1/);
@@ -209,7 +210,7 @@ describe('api key live check', () => {
 });
 
 describe('api key save', () => {
-  const ctx: ProviderContext = { clock: systemClock, env: {}, logger: silentLogger() };
+  const ctx: ProviderContext = { clock: systemClock, config: loadConfig({}), logger: silentLogger() };
   const read = async (home: string) => JSON.parse(await readFile(path.join(home, 'auth.json'), 'utf8'));
 
   it('writes the entry `hermes auth add <provider> --type api-key` writes, and clears the provider\'s suppressions', async (t: TestContext) => {

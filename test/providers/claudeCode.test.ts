@@ -16,9 +16,12 @@ import {
 import { removeEnvLines } from '../../src/providers/envKeyRemoval.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import type { ProviderContext } from '../../src/providers/types.js';
-import { ManualClock, systemClock, type Clock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { deferred, tempDir } from '../store/helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { tempDir } from '../store/helpers.js';
+import { loadConfig } from '../../src/config.js';
 
 const ACCESS = 'sk-ant-oat01-ACCESS-TOKEN-NEVER-SHOWN-0123456789';
 const REFRESH = 'sk-ant-ort01-REFRESH-TOKEN-NEVER-SHOWN-0123456789';
@@ -44,10 +47,10 @@ function assertNoToken(value: unknown): void {
 
 describe('claude code credentials file', () => {
   it('is $CLAUDE_CONFIG_DIR/.credentials.json (with ~ expanded), else ~/.claude/.credentials.json', () => {
-    assert.equal(claudeCodeCredentialsPath({ HOME: '/home/ada' }), '/home/ada/.claude/.credentials.json');
-    assert.equal(claudeCodeCredentialsPath({ HOME: '/home/ada', CLAUDE_CONFIG_DIR: '/etc/claude' }), '/etc/claude/.credentials.json');
-    assert.equal(claudeCodeCredentialsPath({ HOME: '/home/ada', CLAUDE_CONFIG_DIR: '~/cc' }), '/home/ada/cc/.credentials.json');
-    assert.equal(claudeCodeCredentialsPath({ CLAUDE_CONFIG_DIR: '  ' }, '/u'), '/u/.claude/.credentials.json');
+    assert.equal(claudeCodeCredentialsPath(loadConfig({ HOME: '/home/ada' })), '/home/ada/.claude/.credentials.json');
+    assert.equal(claudeCodeCredentialsPath(loadConfig({ HOME: '/home/ada', CLAUDE_CONFIG_DIR: '/etc/claude' })), '/etc/claude/.credentials.json');
+    assert.equal(claudeCodeCredentialsPath(loadConfig({ HOME: '/home/ada', CLAUDE_CONFIG_DIR: '~/cc' })), '/home/ada/cc/.credentials.json');
+    assert.equal(claudeCodeCredentialsPath(loadConfig({ CLAUDE_CONFIG_DIR: '  ', HOME: '/u' })), '/u/.claude/.credentials.json');
   });
 
   const cases: Array<[string, Record<string, unknown> | string | null, Partial<ClaudeCodeCredentialState>]> = [
@@ -86,7 +89,7 @@ describe('claude code credentials file', () => {
 
   it('polls as a detect step: pending, then approved once the file appears (the grant names the file only)', async (t: TestContext) => {
     const home = tempDir(t);
-    const ctx: ProviderContext = { clock: systemClock, env: { HOME: home }, logger: silentLogger() };
+    const ctx: ProviderContext = { clock: systemClock, config: loadConfig({ HOME: home }), logger: silentLogger() };
     assert.deepEqual(await pollClaudeCode(ctx), { kind: 'pending' });
     const file = await writeCredentials(path.join(home, '.claude'), { accessToken: ACCESS, refreshToken: REFRESH, expiresAt: Date.now() + 3_600_000 });
     const outcome = await pollClaudeCode(ctx);
@@ -154,7 +157,7 @@ describe('linking claude code', () => {
     const userHome = tempDir(t);
     const home = path.join(userHome, '.hermes');
     await mkdir(home, { recursive: true });
-    const ctx: ProviderContext = { clock, env: { HOME: userHome }, logger: silentLogger() };
+    const ctx: ProviderContext = { clock, config: loadConfig({ HOME: userHome }), logger: silentLogger() };
     return { userHome, home, ctx };
   }
   const readStore = async (home: string) => JSON.parse(await readFile(path.join(home, 'auth.json'), 'utf8'));

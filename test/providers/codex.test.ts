@@ -1,4 +1,6 @@
 /** OpenAI Codex device auth at the provider level (begin / poll / finish / save / accounts), against the loopback fake. */
+import { accountView } from '../../src/server/presenters.js';
+import { loadConfig } from '../../src/config.js';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
@@ -13,11 +15,14 @@ import {
   type CodexTokens,
 } from '../../src/providers/codex.js';
 import { ProviderError, TransientProviderError } from '../../src/providers/errors.js';
+import type { CodexDeviceSecret } from '../../src/providers/codex.js';
 import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src/providers/types.js';
-import { ManualClock, systemClock, type Clock } from '../../src/util/clock.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { faults, pkceChallenge, startCodexFake, type CodexFake, type CodexFault, type FakeAccount } from '../fakes/codexFake.js';
-import { deferred, tempDir } from '../store/helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { tempDir } from '../store/helpers.js';
 
 /** A ManualClock that records every sleep asked of it and signals each one, so tests can see (and drive) retry waits. */
 class RecordingClock extends ManualClock {
@@ -48,7 +53,7 @@ beforeEach(() => {
 });
 
 function ctxFor(clock: Clock = systemClock, issuer = fake.issuer): ProviderContext {
-  return { clock, env: { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: issuer }, logger: silentLogger() };
+  return { clock, config: loadConfig({ HERMES_ONBOARD_OPENAI_CODEX_ISSUER: issuer }), logger: silentLogger() };
 }
 
 function boundsFor(clock: Clock = systemClock, signal = new AbortController().signal): StepBounds {
@@ -83,7 +88,7 @@ async function rejectsSafely(promise: Promise<unknown>, type: typeof ProviderErr
   return error;
 }
 
-async function begin(clock: Clock = systemClock): Promise<DeviceAuthorization> {
+async function begin(clock: Clock = systemClock): Promise<DeviceAuthorization<CodexDeviceSecret>> {
   return codexProvider.begin(ctxFor(clock), boundsFor(clock));
 }
 
@@ -93,7 +98,7 @@ async function signIn(clock: Clock = systemClock, account: Partial<FakeAccount> 
   const auth = await codexProvider.begin(ctx, boundsFor(clock));
   const approved = fake.approve(auth.userCode, account);
   const outcome = await codexProvider.poll(ctx, auth, boundsFor(clock));
-  assert.equal(outcome.kind, 'approved');
+  assert.ok(outcome.kind === 'approved', `expected approved, got ${outcome.kind}`);
   const grant = (outcome as { grant: CodexGrant }).grant;
   const credentials = await codexProvider.finish(ctx, auth, grant, boundsFor(clock));
   return { auth, grant, approved, credentials, tokens: credentials.secret as CodexTokens };
@@ -211,10 +216,10 @@ describe('codex begin', { timeout: 20_000 }, () => {
   });
 
   it('checks the issuer override, and defaults to auth.openai.com', async () => {
-    assert.equal(codexIssuer({}), 'https://auth.openai.com');
-    assert.equal(codexIssuer({ HERMES_ONBOARD_OPENAI_CODEX_ISSUER: `${fake.issuer}/` }), fake.issuer);
+    assert.equal(codexIssuer(loadConfig({})), 'https://auth.openai.com');
+    assert.equal(codexIssuer(loadConfig({ HERMES_ONBOARD_OPENAI_CODEX_ISSUER: `${fake.issuer}/` })), fake.issuer);
     const before = fake.counts.usercode;
-    const ctx = { ...ctxFor(), env: { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: 'http://auth.example.com' } };
+    const ctx = { ...ctxFor(), config: loadConfig({ HERMES_ONBOARD_OPENAI_CODEX_ISSUER: 'http://auth.example.com' }) };
     await rejectsSafely(codexProvider.begin(ctx, boundsFor()), ProviderError, /HERMES_ONBOARD_OPENAI_CODEX_ISSUER.*https:\/\//);
     assert.equal(fake.counts.usercode, before);
   });
@@ -235,7 +240,7 @@ describe('codex begin', { timeout: 20_000 }, () => {
 });
 
 describe('codex poll', { timeout: 20_000 }, () => {
-  let auth: DeviceAuthorization;
+  let auth: DeviceAuthorization<CodexDeviceSecret>;
   beforeEach(async () => {
     auth = await begin();
   });
@@ -289,7 +294,7 @@ describe('codex poll', { timeout: 20_000 }, () => {
   it('returns the server-generated code and PKCE verifier once approved', async () => {
     fake.approve(auth.userCode);
     const outcome = await poll();
-    assert.equal(outcome.kind, 'approved');
+    assert.ok(outcome.kind === 'approved', `expected approved, got ${outcome.kind}`);
     const grant = (outcome as { grant: CodexGrant }).grant;
     assert.ok(fake.issued.includes(grant.authorizationCode));
     assert.ok(fake.issued.includes(grant.codeVerifier));
@@ -364,13 +369,13 @@ describe('codex finish', { timeout: 20_000 }, () => {
     assert.deepEqual(secret, { accessToken, refreshToken: 'rt_profile', accountId: 'acct-profile', sub: 'auth0|grace' });
   });
 
-  async function approvedGrant(): Promise<{ auth: DeviceAuthorization; grant: CodexGrant }> {
+  async function approvedGrant(): Promise<{ auth: DeviceAuthorization<CodexDeviceSecret>; grant: CodexGrant }> {
     const auth = await begin();
     fake.approve(auth.userCode);
     const outcome = await codexProvider.poll(ctxFor(), auth, boundsFor());
     return { auth, grant: (outcome as { grant: CodexGrant }).grant };
   }
-  const finish = (auth: DeviceAuthorization, grant: CodexGrant, signal?: AbortSignal) =>
+  const finish = (auth: DeviceAuthorization<CodexDeviceSecret>, grant: CodexGrant, signal?: AbortSignal) =>
     codexProvider.finish(ctxFor(), auth, grant, boundsFor(systemClock, signal));
 
   it('fails when the verifier does not match (the fake checks PKCE), and when a code is reused', async () => {
@@ -560,7 +565,8 @@ describe('codex save and accounts', { timeout: 20_000 }, () => {
     const clock = new ManualClock();
     await signInAndSave(clock, { email: 'ada@example.com', plan: 'team' });
     await signInAndSave(clock, { email: null, plan: null });
-    const accounts = await codexProvider.accounts(home);
+    // what a client sees of them (the one allowlist, server/presenters.ts)
+    const accounts = (await codexProvider.accounts(home)).map(accountView);
     const entries = await pool();
     assert.deepEqual(accounts, [
       { id: entries[0]!.id, label: 'Codex OAuth (ada@example.com)', email: 'ada@example.com', plan: 'team' },

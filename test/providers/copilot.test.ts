@@ -1,4 +1,5 @@
 /** GitHub Copilot's device flow against a GitHub-style fake: 200 errors, form bodies, slow_down, GitHub's own codes. */
+import { loadConfig } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { copilotProvider } from '../../src/providers/copilot.js';
 import { ProviderError, TransientProviderError } from '../../src/providers/errors.js';
 import type { DeviceGrantSecret } from '../../src/providers/rfc8628.js';
 import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src/providers/types.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startGithubFake, type GithubFake } from '../fakes/githubFake.js';
 import { tempDir } from '../store/helpers.js';
@@ -21,7 +22,7 @@ describe('copilot (GitHub device flow)', () => {
   before(async () => {
     clock = new ManualClock(Date.now());
     fake = await startGithubFake({ now: () => clock.now() });
-    ctx = { clock, env: { HERMES_ONBOARD_COPILOT_ISSUER: fake.url }, logger: silentLogger() };
+    ctx = { clock, config: loadConfig({ HERMES_ONBOARD_COPILOT_ISSUER: fake.url }), logger: silentLogger() };
   });
   after(() => fake.close());
   beforeEach(() => {
@@ -31,7 +32,7 @@ describe('copilot (GitHub device flow)', () => {
   });
 
   /** Begins, and moves the clock past the interval so the first poll is not "too fast". */
-  async function begin(): Promise<DeviceAuthorization> {
+  async function begin(): Promise<DeviceAuthorization<DeviceGrantSecret>> {
     const auth = await copilotProvider.begin(ctx, bounds());
     await clock.advance(auth.intervalSeconds * 1000);
     return auth;
@@ -78,7 +79,7 @@ describe('copilot (GitHub device flow)', () => {
     await clock.advance(10_000);
     fake.approve(auth.userCode);
     const outcome = await copilotProvider.poll(ctx, auth, bounds());
-    assert.equal(outcome.kind, 'approved');
+    assert.ok(outcome.kind === 'approved', `expected approved, got ${outcome.kind}`);
     const issued = fake.record(auth.userCode).issued!;
     assert.equal((outcome as { grant: { access_token: string } }).grant.access_token, issued.access_token);
   });
@@ -92,8 +93,8 @@ describe('copilot (GitHub device flow)', () => {
     const auth = await begin();
     fake.approve(auth.userCode);
     const outcome = await copilotProvider.poll(ctx, auth, bounds());
-    assert.equal(outcome.kind, 'approved');
-    const creds = await copilotProvider.finish(ctx, auth, (outcome as { grant: unknown }).grant, bounds());
+    assert.ok(outcome.kind === 'approved', `expected approved, got ${outcome.kind}`);
+    const creds = await copilotProvider.finish(ctx, auth, outcome.grant, bounds());
     assert.deepEqual(creds.account, { label: 'GitHub Copilot' });
     assert.deepEqual(await copilotProvider.save(ctx, home, creds), { label: 'GitHub Copilot' });
 
@@ -175,7 +176,7 @@ describe('copilot (GitHub device flow)', () => {
 
   it('refuses a plain-http issuer override that is not loopback', async () => {
     const env = { HERMES_ONBOARD_COPILOT_ISSUER: 'http://github.example.com' };
-    await assert.rejects(copilotProvider.begin({ ...ctx, env }, bounds()), (error: unknown) =>
+    await assert.rejects(copilotProvider.begin({ ...ctx, config: loadConfig(env) }, bounds()), (error: unknown) =>
       error instanceof ProviderError && /HERMES_ONBOARD_COPILOT_ISSUER.*https/.test(error.message));
   });
 

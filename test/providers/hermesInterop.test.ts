@@ -19,6 +19,7 @@ import { startModelsFake, type ModelsFake } from '../fakes/modelsFake.js';
 import { startOpenRouterFake, type OpenRouterFake } from '../fakes/openrouterFake.js';
 import { tempDir } from '../store/helpers.js';
 import { needHermesAgent, runHermes } from './hermesPython.js';
+import { loadConfig } from '../../src/config.js';
 
 interface EntryView {
   id: string;
@@ -45,7 +46,7 @@ before(async () => {
 after(() => Promise.all([openrouter.close(), minimax.close(), models.close()]));
 
 const bounds = (): StepBounds => ({ signal: new AbortController().signal, deadline: Date.now() + 60_000 });
-const ctx = (env: NodeJS.ProcessEnv = {}): ProviderContext => ({ clock: systemClock, env, logger: silentLogger() });
+const ctx = (env: NodeJS.ProcessEnv = {}): ProviderContext => ({ clock: systemClock, config: loadConfig(env), logger: silentLogger() });
 
 /** A temp user home with an empty Hermes home inside, as Hermes Agent lays them out. */
 async function homes(t: TestContext): Promise<{ userHome: string; home: string }> {

@@ -20,11 +20,12 @@ import {
 } from '../../src/providers/minimax.js';
 import { ProviderError, TransientProviderError } from '../../src/providers/errors.js';
 import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src/providers/types.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startMinimaxFake, type MinimaxFake } from '../fakes/minimaxFake.js';
 import { s256 } from '../fakes/openrouterFake.js';
 import { tempDir } from '../store/helpers.js';
+import { loadConfig } from '../../src/config.js';
 
 // a clock shared with the fake, so epoch-ms expiries are exact
 const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
@@ -38,7 +39,7 @@ beforeEach(() => {
   fake.configure({ expiredIn: 'epoch_ms', codeTtlSeconds: 600, tokenTtlSeconds: 900, intervalMs: 2000, wrongState: false, verificationUri: 'https://www.minimaxi.io/oauth-authorize?user_code={code}&client=hermes' });
 });
 
-const ctx = (): ProviderContext => ({ clock, env: { HERMES_ONBOARD_MINIMAX_OAUTH_ISSUER: fake.portal }, logger: silentLogger() });
+const ctx = (): ProviderContext => ({ clock, config: loadConfig({ HERMES_ONBOARD_MINIMAX_OAUTH_ISSUER: fake.portal }), logger: silentLogger() });
 const bounds = (signal = new AbortController().signal): StepBounds => ({ signal, deadline: clock.now() + 15 * 60_000 });
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {

@@ -1,4 +1,5 @@
 /** Nous Portal's device login against a Nous-style fake: its paths, the inference URL allowlist, the saved shape. */
+import { loadConfig } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -6,8 +7,9 @@ import { after, before, beforeEach, describe, it, type TestContext } from 'node:
 import { decodeJwt } from 'jose';
 import { ProviderError } from '../../src/providers/errors.js';
 import { acceptInferenceUrl, nousProvider } from '../../src/providers/nous.js';
+import type { DeviceGrantSecret, TokenAnswer } from '../../src/providers/rfc8628.js';
 import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src/providers/types.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startNousFake, type DeviceFake } from '../fakes/nousFake.js';
 import { tempDir } from '../store/helpers.js';
@@ -43,17 +45,17 @@ describe('nous (Nous Portal device login)', () => {
   before(async () => {
     clock = new ManualClock(Date.now());
     fake = await startNousFake({ now: () => clock.now(), interval: '7' });
-    ctx = { clock, env: { HERMES_ONBOARD_NOUS_ISSUER: fake.url }, logger: silentLogger() };
+    ctx = { clock, config: loadConfig({ HERMES_ONBOARD_NOUS_ISSUER: fake.url }), logger: silentLogger() };
   });
   after(() => fake.close());
   // beforeEach gets the test's own context, so the folder goes when each test ends.
   beforeEach((t) => void (home = tempDir(t as TestContext, 'nous-')));
 
-  async function approvedGrant(auth: DeviceAuthorization): Promise<unknown> {
+  async function approvedGrant(auth: DeviceAuthorization<DeviceGrantSecret>): Promise<TokenAnswer> {
     fake.approve(auth.userCode);
     const outcome = await nousProvider.poll(ctx, auth, bounds());
-    assert.equal(outcome.kind, 'approved');
-    return (outcome as { grant: unknown }).grant;
+    assert.ok(outcome.kind === 'approved', `expected approved, got ${outcome.kind}`);
+    return outcome.grant;
   }
 
   it('asks at /api/oauth/device/code with hermes-cli and inference:invoke; reads a string interval', async () => {
@@ -121,12 +123,12 @@ describe('nous (Nous Portal device login)', () => {
     for (const [sent, kept] of cases) {
       const portal = await startNousFake({ now: () => clock.now(), inferenceBaseUrl: sent });
       try {
-        const local = { ...ctx, env: { HERMES_ONBOARD_NOUS_ISSUER: portal.url } };
+        const local = { ...ctx, config: loadConfig({ HERMES_ONBOARD_NOUS_ISSUER: portal.url }) };
         const auth = await nousProvider.begin(local, bounds());
         portal.approve(auth.userCode);
         const outcome = await nousProvider.poll(local, auth, bounds());
-        assert.equal(outcome.kind, 'approved');
-        const creds = await nousProvider.finish(local, auth, (outcome as { grant: unknown }).grant, bounds());
+        assert.ok(outcome.kind === 'approved', `expected approved, got ${outcome.kind}`);
+        const creds = await nousProvider.finish(local, auth, outcome.grant, bounds());
         assert.equal((creds.secret as { inference_base_url: string }).inference_base_url, kept, sent);
       } finally {
         await portal.close();

@@ -18,9 +18,11 @@ import {
 } from '../../src/providers/openrouter.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import type { ProviderContext, StepBounds } from '../../src/providers/types.js';
-import { ManualClock, systemClock, type Clock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { s256, startOpenRouterFake, type OpenRouterFake } from '../fakes/openrouterFake.js';
+import { loadConfig } from '../../src/config.js';
 
 let fake: OpenRouterFake;
 before(async () => {
@@ -30,7 +32,7 @@ after(() => fake.close());
 beforeEach(() => fake.clearFaults());
 
 function ctxFor(clock: Clock = systemClock): ProviderContext {
-  return { clock, env: { HERMES_ONBOARD_OPENROUTER_ISSUER: fake.site }, logger: silentLogger() };
+  return { clock, config: loadConfig({ HERMES_ONBOARD_OPENROUTER_ISSUER: fake.site }), logger: silentLogger() };
 }
 function boundsFor(clock: Clock = systemClock, signal = new AbortController().signal): StepBounds {
   return { signal, deadline: clock.now() + 15 * 60_000 };
@@ -98,9 +100,9 @@ describe('openrouter addresses', () => {
   });
 
   it('uses HERMES_ONBOARD_OPENROUTER_ISSUER, refusing plain http outside loopback', () => {
-    assert.equal(openrouterSite({}).url, OPENROUTER_SITE);
-    assert.equal(openrouterSite({ HERMES_ONBOARD_OPENROUTER_ISSUER: `${fake.site}/` }).url, fake.site);
-    assert.throws(() => openrouterSite({ HERMES_ONBOARD_OPENROUTER_ISSUER: 'http://example.com' }), /HERMES_ONBOARD_OPENROUTER_ISSUER/);
+    assert.equal(openrouterSite(loadConfig({})).url, OPENROUTER_SITE);
+    assert.equal(openrouterSite(loadConfig({ HERMES_ONBOARD_OPENROUTER_ISSUER: `${fake.site}/` })).url, fake.site);
+    assert.throws(() => openrouterSite(loadConfig({ HERMES_ONBOARD_OPENROUTER_ISSUER: 'http://example.com' })), /HERMES_ONBOARD_OPENROUTER_ISSUER/);
   });
 });
 

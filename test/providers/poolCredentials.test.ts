@@ -1,10 +1,12 @@
 /** savePoolLogin: a device-code login renews its account's entry the way `hermes auth reauth` does. */
 import { test } from 'node:test';
+import { accountView } from '../../src/server/presenters.js';
+import { loadConfig } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { poolAccountViews, savePoolLogin, type PoolLogin } from '../../src/providers/poolCredentials.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { tempDir } from '../store/helpers.js';
 
@@ -35,7 +37,7 @@ test('signing in again renews a benched entry in place: id, label, priority and 
   const copy = { ...dead, id: 'copy01', label: 'copy', priority: 4 };
   const other = { id: 'zzz999', label: 'bob', priority: 5, source: 'manual:device_code', access_token: 'bob-at', owner: 'bob' };
   await writeFile(path.join(home, 'auth.json'), JSON.stringify({ version: 1, credential_pool: { demo: [dead, copy, other] } }));
-  const ctx = { clock: new ManualClock(), env: {}, logger: silentLogger() };
+  const ctx = { clock: new ManualClock(), config: loadConfig({}), logger: silentLogger() };
   await savePoolLogin(ctx, home, login('ada', 'new-at'), { label: 'Demo (ada)' });
   const saved = JSON.parse(await readFile(path.join(home, 'auth.json'), 'utf8'));
   const list = saved.credential_pool.demo;
@@ -51,7 +53,7 @@ test('signing in again renews a benched entry in place: id, label, priority and 
   assert.equal(list[1].access_token, 'new-at', 'a copy holding the same refresh token is renewed too');
   assert.equal(list[2].access_token, 'bob-at', 'another account is untouched');
   assert.equal(saved.active_provider, undefined, 'a re-sign-in sets no active provider');
-  assert.deepEqual(await poolAccountViews(home, 'demo'), [
+  assert.deepEqual((await poolAccountViews(home, 'demo')).map(accountView), [
     { id: 'abc123', label: 'my label' },
     { id: 'copy01', label: 'copy' },
     { id: 'zzz999', label: 'bob' },
@@ -60,7 +62,7 @@ test('signing in again renews a benched entry in place: id, label, priority and 
 
 test('a new account goes after the others, and the first credential sets active_provider when none is set', async (t) => {
   const home = tempDir(t, 'pool-');
-  const ctx = { clock: new ManualClock(), env: {}, logger: silentLogger() };
+  const ctx = { clock: new ManualClock(), config: loadConfig({}), logger: silentLogger() };
   await savePoolLogin(ctx, home, login('ada', 'ada-at'), { label: 'x' });
   await savePoolLogin(ctx, home, login('bob', 'bob-at'), { label: 'x' });
   const saved = JSON.parse(await readFile(path.join(home, 'auth.json'), 'utf8'));

@@ -10,14 +10,15 @@ import { CODEX_CLIENT_ID } from '../../src/providers/codex.js';
 import { revokeTokens, supportsRevocation, type RevocationOutcome } from '../../src/providers/revoke.js';
 import type { ProviderContext, StepBounds } from '../../src/providers/types.js';
 import { xaiProvider } from '../../src/providers/xai.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startCodexRevokeFake, type CodexRevokeFake } from '../fakes/codexRevokeFake.js';
 import { startOidcDeviceServer, XAI_FAKE_CLIENT_ID, type OidcDeviceServer } from '../fakes/oidcDeviceServer.js';
+import { loadConfig } from '../../src/config.js';
 
 const clock = new ManualClock(Date.now());
 const bounds = (): StepBounds => ({ signal: new AbortController().signal, deadline: clock.now() + 30_000 });
-const ctxFor = (env: NodeJS.ProcessEnv): ProviderContext => ({ clock, env, logger: silentLogger() });
+const ctxFor = (env: NodeJS.ProcessEnv): ProviderContext => ({ clock, config: loadConfig(env), logger: silentLogger() });
 
 /** Asserts a failed outcome whose reason matches `pattern` and holds none of `secrets`. */
 function assertFailed(outcome: RevocationOutcome, pattern: RegExp, secrets: string[]): void {

@@ -2,12 +2,14 @@
  * The RFC 8628 engine: its helpers, and one shared suite run over every standard device-grant provider
  * (Nous, xAI, Copilot) through the flow engine: single flight, cancel, expiry and success behave as for Codex.
  */
+import { loadConfig } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { FlowEngine } from '../../src/flows/engine.js';
-import type { Flow } from '../../src/flows/flow.js';
+import type { FlowRecord } from '../../src/flows/flow.js';
+import type { Config } from '../../src/config.js';
 import { copilotProvider } from '../../src/providers/copilot.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import { nousProvider } from '../../src/providers/nous.js';
@@ -22,7 +24,7 @@ import { resolveIssuer } from '../../src/providers/issuer.js';
 import type { Provider } from '../../src/providers/types.js';
 import { isLoopbackHost } from '../../src/util/http.js';
 import { xaiProvider } from '../../src/providers/xai.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startGithubFake } from '../fakes/githubFake.js';
 import { startNousFake, type DeviceFake } from '../fakes/nousFake.js';
@@ -54,26 +56,32 @@ describe('rfc8628 helpers', () => {
   });
 
   it('resolves the issuer override: plain http only for loopback', () => {
-    assert.deepEqual(resolveIssuer({}, 'xai-oauth', 'https://auth.x.ai'), {
+    assert.deepEqual(resolveIssuer(loadConfig({}), 'xai-oauth', 'https://auth.x.ai'), {
       url: 'https://auth.x.ai',
       overridden: false,
       loopback: false,
       insecure: false,
       envName: 'HERMES_ONBOARD_XAI_OAUTH_ISSUER',
     });
-    const local = resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'http://127.0.0.1:9000/' }, 'nous', 'https://x');
+    const local = resolveIssuer(loadConfig({ HERMES_ONBOARD_NOUS_ISSUER: 'http://127.0.0.1:9000/' }), 'nous', 'https://x');
     assert.deepEqual(local, { url: 'http://127.0.0.1:9000', overridden: true, loopback: true, insecure: true, envName: 'HERMES_ONBOARD_NOUS_ISSUER' });
-    assert.throws(() => resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'http://portal.example' }, 'nous', 'https://x'), ProviderError);
-    assert.throws(() => resolveIssuer({ HERMES_ONBOARD_NOUS_ISSUER: 'not a url' }, 'nous', 'https://x'), ProviderError);
+    assert.throws(() => resolveIssuer(loadConfig({ HERMES_ONBOARD_NOUS_ISSUER: 'http://portal.example' }), 'nous', 'https://x'), ProviderError);
+    assert.throws(() => resolveIssuer(loadConfig({ HERMES_ONBOARD_NOUS_ISSUER: 'not a url' }), 'nous', 'https://x'), ProviderError);
     assert.equal(isLoopbackHost('127.1.2.3'), true);
     assert.equal(isLoopbackHost('[::1]'), true);
     assert.equal(isLoopbackHost('127.0.0.1.evil.example'), false);
   });
 });
 
+/** What a device-code flow shows the user. */
+function device(flow: FlowRecord): Extract<FlowRecord['public'], { kind: 'device_code' }> {
+  assert.ok(flow.public?.kind === 'device_code', 'a started device-code flow');
+  return flow.public;
+}
+
 /** The controls of a running fake, as the shared suite needs them. */
 interface SuiteFake {
-  env: NodeJS.ProcessEnv;
+  config: Config;
   approve(userCode: string): Promise<void>;
   deviceRequests(): number;
   tokenRequests(): number;
@@ -107,7 +115,7 @@ function deviceFakeCase({ issuerEnv, devicePath, tokenPath, startFake, ...rest }
       const fake = await startFake(() => clock.now());
       const count = (p: string) => fake.requests.filter((r) => r.path === p).length;
       return {
-        env: { [issuerEnv]: fake.url },
+        config: loadConfig({ [issuerEnv]: fake.url }),
         approve: async (code) => fake.approve(code),
         deviceRequests: () => count(devicePath),
         tokenRequests: () => count(tokenPath),
@@ -133,7 +141,7 @@ const cases: Case[] = [
     async start(clock) {
       const server = await startOidcDeviceServer({ now: () => clock.now() });
       return {
-        env: { HERMES_ONBOARD_XAI_OAUTH_ISSUER: server.url },
+        config: loadConfig({ HERMES_ONBOARD_XAI_OAUTH_ISSUER: server.url }),
         approve: (code) => server.approve(code, { sub: 'shared-suite', email: 'suite@example.com' }),
         deviceRequests: () => server.deviceRequests(),
         tokenRequests: () => server.tokenRequests.length,
@@ -161,7 +169,7 @@ for (const c of cases) {
     before(async () => {
       clock = new ManualClock(Date.now());
       fake = await c.start(clock);
-      engine = new FlowEngine({ clock, logger: silentLogger(), env: fake.env });
+      engine = new FlowEngine({ clock, logger: silentLogger(), config: fake.config });
     });
     after(async () => {
       await engine.close();
@@ -186,9 +194,9 @@ for (const c of cases) {
       const flow = await engine.start(c.provider, home, 'default');
       const tokensBefore = fake.tokenRequests();
       assert.equal((await engine.cancel(flow.id))?.status, 'cancelled');
-      await fake.approve(flow.auth!.userCode);
+      await fake.approve(device(flow).userCode);
       await clock.advance(60_000);
-      assert.equal(flow.status, 'cancelled');
+      assert.equal((await engine.get(flow.id))?.status, 'cancelled');
       assert.equal(fake.tokenRequests(), tokensBefore);
       assert.equal(await exists(path.join(home, c.savedFile)), false);
     });
@@ -196,39 +204,40 @@ for (const c of cases) {
     it('cancel while the final token request is in flight: cancelled, the request aborted, nothing written', async (t) => {
       const home = newHome(t);
       const flow = await engine.start(c.provider, home, 'default');
-      await fake.approve(flow.auth!.userCode);
+      await fake.approve(device(flow).userCode);
       const gate = fake.holdToken();
       t.after(() => gate.release());
-      await clock.advance(flow.auth!.intervalSeconds * 1000);
+      await clock.advance(device(flow).intervalSeconds * 1000);
       await gate.reached; // the poll that will carry the tokens has reached the provider
+      const signal = engine.signalOf(flow.id);
       assert.equal((await engine.cancel(flow.id))?.status, 'cancelled');
-      assert.ok(flow.controller.signal.aborted, 'the request in flight is aborted');
+      assert.ok(signal?.aborted, 'the request in flight is aborted');
       gate.release(); // the provider now answers with the tokens, to nobody
-      await flow.ended;
+      await engine.waitForEnd(flow.id);
       await clock.advance(60_000);
       await settleIo();
-      assert.equal(flow.status, 'cancelled');
+      assert.equal((await engine.get(flow.id))?.status, 'cancelled');
       assert.equal(await exists(path.join(home, c.savedFile)), false);
       assert.deepEqual(await c.provider.accounts(home), []);
     });
 
     it('expiry: the flow ends expired at its expires_at and writes nothing', async (t) => {
       const home = newHome(t);
-      const flow: Flow = await engine.start(c.provider, home, 'default');
-      await clock.advance(flow.auth!.expiresInSeconds * 1000);
-      await flow.ended;
-      assert.equal(flow.status, 'expired');
+      const flow: FlowRecord = await engine.start(c.provider, home, 'default');
+      await clock.advance(flow.expiresAt - clock.now());
+      const end = await engine.waitForEnd(flow.id);
+      assert.equal(end?.status, 'expired');
       assert.equal(await exists(path.join(home, c.savedFile)), false);
     });
 
     it('success: approved, saved, and listed', async (t) => {
       const home = newHome(t);
       const flow = await engine.start(c.provider, home, 'default');
-      await fake.approve(flow.auth!.userCode);
-      await clock.advance(flow.auth!.intervalSeconds * 1000);
-      await flow.ended;
-      assert.equal(flow.status, 'success', flow.error);
-      assert.ok(flow.account?.label);
+      await fake.approve(device(flow).userCode);
+      await clock.advance(device(flow).intervalSeconds * 1000);
+      const end = await engine.waitForEnd(flow.id);
+      assert.equal(end?.status, 'success', end?.error);
+      assert.ok(end?.account?.label);
       assert.equal((await fsp.stat(path.join(home, c.savedFile))).mode & 0o777, 0o600);
       assert.equal((await c.provider.accounts(home)).length, 1);
     });

@@ -1,15 +1,17 @@
 /** xAI Grok's device login against a real authorization server (oidc-provider with features.deviceFlow). */
+import { accountView } from '../../src/server/presenters.js';
+import { loadConfig } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { UnsecuredJWT } from 'jose';
-import { pollUntilDone, SLOW_DOWN_STEP_SECONDS, type PollObserver } from '../../src/flows/poller.js';
+import { pollUntilDone, SLOW_DOWN_STEP_SECONDS, type PollObserver } from '../../src/flows/drivers/poller.js';
 import { ProviderError } from '../../src/providers/errors.js';
-import type { DeviceGrantSecret } from '../../src/providers/rfc8628.js';
+import type { DeviceGrantSecret, TokenAnswer } from '../../src/providers/rfc8628.js';
 import type { DeviceAuthorization, ProviderContext, StepBounds } from '../../src/providers/types.js';
 import { xaiEndpointCheck, xaiEntryDetails, xaiProvider, xaiSameAccount } from '../../src/providers/xai.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startOidcDeviceServer, type FakeAccount, type OidcDeviceServer } from '../fakes/oidcDeviceServer.js';
 import { tempDir } from '../store/helpers.js';
@@ -27,20 +29,20 @@ describe('xai-oauth (against oidc-provider)', () => {
   before(async () => {
     clock = new ManualClock(Date.now());
     server = await startOidcDeviceServer({ now: () => clock.now() });
-    ctx = { clock, env: { HERMES_ONBOARD_XAI_OAUTH_ISSUER: server.url }, logger: silentLogger() };
+    ctx = { clock, config: loadConfig({ HERMES_ONBOARD_XAI_OAUTH_ISSUER: server.url }), logger: silentLogger() };
   });
   after(() => server.close());
   // beforeEach gets the test's own context, so the folder goes when each test ends.
   beforeEach((t) => void (home = tempDir(t as TestContext, 'xai-')));
 
   /** Starts, approves as `account`, and returns the approved grant. */
-  async function signIn(account: FakeAccount): Promise<{ auth: DeviceAuthorization; grant: unknown }> {
+  async function signIn(account: FakeAccount): Promise<{ auth: DeviceAuthorization<DeviceGrantSecret>; grant: TokenAnswer }> {
     const auth = await xaiProvider.begin(ctx, bounds());
     assert.deepEqual(await xaiProvider.poll(ctx, auth, bounds()), { kind: 'pending' });
     await server.approve(auth.userCode, account);
     const outcome = await xaiProvider.poll(ctx, auth, bounds());
-    assert.equal(outcome.kind, 'approved');
-    return { auth, grant: (outcome as { grant: unknown }).grant };
+    assert.ok(outcome.kind === 'approved', `expected approved, got ${outcome.kind}`);
+    return { auth, grant: outcome.grant };
   }
 
   async function pool(): Promise<Array<Record<string, unknown>>> {
@@ -86,7 +88,7 @@ describe('xai-oauth (against oidc-provider)', () => {
     assert.match(String(entry!.id), /^[0-9a-f]{6}$/);
     assert.ok(tokens.refresh_token, 'offline_access gave a refresh token');
     // this server's access tokens are opaque, so only the label names the account (xAI's own are JWTs)
-    assert.deepEqual(await xaiProvider.accounts(home), [{ id: entry!.id, label: 'xAI Grok (alice@example.com)' }]);
+    assert.deepEqual((await xaiProvider.accounts(home)).map(accountView), [{ id: entry!.id, label: 'xAI Grok (alice@example.com)' }]);
   });
 
   it('keeps one entry per account: the same account updates in place, another gets its own', async () => {
@@ -109,7 +111,7 @@ describe('xai-oauth (against oidc-provider)', () => {
   it('reports expiry with a short device-code lifetime', async () => {
     const shortLived = await startOidcDeviceServer({ deviceCodeTtl: 1 });
     try {
-      const local = { ...ctx, env: { HERMES_ONBOARD_XAI_OAUTH_ISSUER: shortLived.url } };
+      const local = { ...ctx, config: loadConfig({ HERMES_ONBOARD_XAI_OAUTH_ISSUER: shortLived.url }) };
       const auth = await xaiProvider.begin(local, bounds());
       assert.equal(auth.expiresInSeconds, 1);
       assert.deepEqual(await xaiProvider.poll(local, auth, bounds()), { kind: 'pending' });
@@ -162,7 +164,7 @@ describe('xai-oauth (against oidc-provider)', () => {
     const evil = await startOidcDeviceServer();
     try {
       evil.overrideDiscovery({ device_authorization_endpoint: 'https://auth.evil.example/device/auth' });
-      const local = { ...ctx, env: { HERMES_ONBOARD_XAI_OAUTH_ISSUER: evil.url } };
+      const local = { ...ctx, config: loadConfig({ HERMES_ONBOARD_XAI_OAUTH_ISSUER: evil.url }) };
       await assert.rejects(xaiProvider.begin(local, bounds()), (error: unknown) =>
         error instanceof ProviderError && /outside x\.ai \(auth\.evil\.example\)/.test(error.message));
       assert.equal(evil.tokenRequests.length, 0);
@@ -186,7 +188,7 @@ describe('xai-oauth (against oidc-provider)', () => {
 
   it('requires a refresh token', async () => {
     const { auth, grant } = await signIn(ALICE);
-    const { refresh_token: _dropped, ...withoutRefresh } = grant as Record<string, unknown>;
+    const { refresh_token: _dropped, ...withoutRefresh } = grant;
     await assert.rejects(xaiProvider.finish(ctx, auth, withoutRefresh, bounds()), (error: unknown) =>
       error instanceof ProviderError && /without a refresh token/.test(error.message));
   });

@@ -92,7 +92,7 @@ test('every bad input answers 4xx with a clear JSON message, and changes nothing
   assert.deepEqual(await mismatches(h, BAD), []);
   assert.deepEqual(await h.authBytes(), before, 'auth.json is byte-identical');
   assert.equal(h.fake.counts.usercode, 0, 'nothing was asked of the provider');
-  assert.equal(h.engine.pendingCount, 0, 'no flow was started');
+  assert.equal(await h.engine.pendingCount(), 0, 'no flow was started');
 });
 
 /** Wrong types must say "must be a string", not "is required". */

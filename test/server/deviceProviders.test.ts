@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StartPayload } from '../../src/flows/flow.js';
+import type { StartPayload } from '../../src/contract.js';
 import { startGithubFake } from '../fakes/githubFake.js';
 import { startNousFake } from '../fakes/nousFake.js';
 import { startOidcDeviceServer } from '../fakes/oidcDeviceServer.js';

@@ -108,7 +108,7 @@ test('cancel before approval: cancelled, approving later changes nothing, no aut
   assert.equal((await h.poll(start.flow_id)).body.status, 'cancelled');
   assert.equal((await h.cancel(start.flow_id)).body.status, 'cancelled', 'cancelling again reports the same end');
   assert.equal(await h.authBytes(), undefined);
-  assert.equal(h.engine.pendingCount, 0);
+  assert.equal(await h.engine.pendingCount(), 0);
 });
 
 test('cancel while the exchange is in flight wins: cancelled, nothing written, still cancelled later', async (t) => {
@@ -174,12 +174,12 @@ for (const [name, fault] of [
     assert.match(res.body.error, /try again/i, 'the message says what to do');
     assert.doesNotMatch(res.body.error, /\[redacted\]/, 'nothing secret to mask, so nothing masked');
     assert.equal(h.fake.counts.usercode, CODEX_BEGIN_RETRIES.unavailable + 1);
-    assert.equal(h.engine.pendingCount, 0, 'no flow left behind');
+    assert.equal(await h.engine.pendingCount(), 0, 'no flow left behind');
 
     h.fake.clearFaults();
     const again = await h.start();
     assert.equal(again.status, 200, 'a later start works');
-    assert.equal(h.engine.pendingCount, 1);
+    assert.equal(await h.engine.pendingCount(), 1);
   });
 }
 
@@ -190,7 +190,7 @@ test('a usercode 404 (device-code login off) answers 502 saying where to enable 
   assert.equal(res.status, 502);
   assert.match(res.body.error, /device.code/i);
   assert.match(res.body.error, /Security|admin/);
-  assert.equal(h.engine.pendingCount, 0);
+  assert.equal(await h.engine.pendingCount(), 0);
 });
 
 test('single flight: 20 concurrent starts make one usercode request and share one flow', async (t) => {
@@ -206,7 +206,7 @@ test('single flight: 20 concurrent starts make one usercode request and share on
   assert.equal(new Set(answers.map((r) => r.body.flow_id)).size, 1);
   assert.equal(new Set(answers.map((r) => r.body.user_code)).size, 1);
   assert.equal(h.fake.counts.usercode, 1);
-  assert.equal(h.engine.pendingCount, 1);
+  assert.equal(await h.engine.pendingCount(), 1);
 
   const later = await h.start();
   assert.equal(later.body.flow_id, answers[0]!.body.flow_id, 'a start while pending returns the same flow');
@@ -247,9 +247,9 @@ test('a provider that hangs cannot keep a flow pending past expires_at', async (
   assert.equal((await h.poll(start.flow_id)).body.status, 'pending', 'still pending 1 ms before expires_at');
   await h.clock.advance(1);
   await h.waitForStatus(start.flow_id, 'expired');
-  assert.equal(h.engine.get(start.flow_id)?.endedAt, start.expires_at * 1000, 'it ended exactly at expires_at, not after the held poll');
+  assert.equal((await h.engine.get(start.flow_id))?.endedAt, start.expires_at * 1000, 'it ended exactly at expires_at, not after the held poll');
   assert.equal((await h.poll(start.flow_id)).body.status, 'expired');
-  assert.equal(h.engine.pendingCount, 0);
+  assert.equal(await h.engine.pendingCount(), 0);
   assert.equal(await h.authBytes(), undefined);
 });
 

@@ -114,5 +114,5 @@ test('closing the server while a start waits for a hanging provider ends promptl
   await guarded(h.app.close(), 'the app to close', 1000);
   const res = await start;
   assert.ok(res.status >= 500, `the waiting start is answered with an error, got ${res.status}`);
-  assert.equal(h.engine.pendingCount, 0);
+  assert.equal(await h.engine.pendingCount(), 0);
 });

@@ -1,9 +1,10 @@
 /** Issue 14, hole 10: the start limit counts an IPv6 client by its /64 (configurable), an IPv4 client by address. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/server/config.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
 import { clientKey, StartLimiter } from '../../src/server/startLimiter.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 
 test('an IPv6 client rotating through its /64 is one client', () => {
   const limiter = new StartLimiter(3, new ManualClock());

@@ -18,7 +18,7 @@ import {
 import { acquireFlock } from '../../src/store/lock.js';
 import { UnsafeFileError } from '../../src/store/safeOpen.js';
 import { upsertPoolEntry } from '../../src/store/pool.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { createLogger, silentLogger } from '../../src/util/logger.js';
 import { nodeChild, tempDir } from './helpers.js';
 

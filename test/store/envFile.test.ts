@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, it, type TestContext } from 'node:test';
 import { formatEnvValue, getEnvLine, readEnvValue, setEnvLine, setEnvValue } from '../../src/store/envFile.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { needPython, pythonChild, tempDir } from './helpers.js';
 
 describe('setEnvLine', () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { classifyExhausted, providerHealth, readProviderHealth, type ProviderHealth } from '../../src/store/health.js';
 import { LifecycleInputError } from '../../src/store/hermesPool.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { tempDir } from './helpers.js';
 import { needHermes, runHermes, runHermesBatch, type HermesList } from './hermesAgent.js';
 import { apiKeyEntry, bytes, codexToken, jwt, writeStore } from './lifecycleFixtures.js';

@@ -20,12 +20,6 @@ export function tempDir(t: TestContext, prefix = 'hermes-store-'): string {
   return dir;
 }
 
-/** A promise with its resolve function outside, so a test decides when it settles (a gate, or a signal from a callback). */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 let pythonCheck: string | undefined | null = null;
 

@@ -7,9 +7,10 @@ import { describe, test, type TestContext } from 'node:test';
 import { AUTH_FILE, LOCK_FILE, readAuthStore, StoreLockTimeoutError, updateAuthStore } from '../../src/store/authStore.js';
 import { libcCandidates, UnsupportedPlatformError } from '../../src/store/libcFlock.js';
 import { acquireFlock, lockSettled, type HeldLock } from '../../src/store/lock.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { deferred, fsTypeOf, mountedDir, needPython, pythonChild, tempDir, type MountKind } from './helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { fsTypeOf, mountedDir, needPython, pythonChild, tempDir, type MountKind } from './helpers.js';
 
 const logger = silentLogger();
 

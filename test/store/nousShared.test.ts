@@ -5,7 +5,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { nousSharedContent, nousSharedDir, writeNousShared } from '../../src/store/nousShared.js';
-import { deferred, LineChild, needPython, tempDir } from './helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { LineChild, needPython, tempDir } from './helpers.js';
 
 const STATE = {
   access_token: 'at',
@@ -21,11 +22,11 @@ const STATE = {
 describe('nousSharedDir', () => {
   test('follows get_default_hermes_root: the native root, a profiles folder\'s parent, else the home; HERMES_SHARED_AUTH_DIR wins', () => {
     const user = '/home/u';
-    assert.equal(nousSharedDir('/home/u/.hermes', { HOME: user }), '/home/u/.hermes/shared');
-    assert.equal(nousSharedDir('/home/u/.hermes/profiles/work', { HOME: user }), '/home/u/.hermes/shared');
-    assert.equal(nousSharedDir('/opt/data/profiles/work', { HOME: user }), '/opt/data/shared');
-    assert.equal(nousSharedDir('/opt/data', { HOME: user }), '/opt/data/shared');
-    assert.equal(nousSharedDir('/opt/data', { HOME: user, HERMES_SHARED_AUTH_DIR: '/srv/shared' }), '/srv/shared');
+    assert.equal(nousSharedDir('/home/u/.hermes', { userHome: user }), '/home/u/.hermes/shared');
+    assert.equal(nousSharedDir('/home/u/.hermes/profiles/work', { userHome: user }), '/home/u/.hermes/shared');
+    assert.equal(nousSharedDir('/opt/data/profiles/work', { userHome: user }), '/opt/data/shared');
+    assert.equal(nousSharedDir('/opt/data', { userHome: user }), '/opt/data/shared');
+    assert.equal(nousSharedDir('/opt/data', { userHome: user, sharedAuthDir: '/srv/shared' }), '/srv/shared');
   });
 });
 

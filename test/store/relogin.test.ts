@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { AccountNotFoundError, LifecycleInputError } from '../../src/store/hermesPool.js';
 import { differentAccounts, entryIdentity, reloginAccount } from '../../src/store/relogin.js';
 import type { PoolEntry } from '../../src/store/pool.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { tempDir } from './helpers.js';
 import { needHermes, runHermes, runHermesBatch, type HermesList } from './hermesAgent.js';
 import { bytes, codexToken, readStore, writeStore } from './lifecycleFixtures.js';

@@ -4,7 +4,8 @@ import { chownSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ownerToKeep, serializeByPath } from '../../src/store/serialize.js';
-import { deferred, tempDir } from './helpers.js';
+import { deferred } from '../helpers/deferred.js';
+import { tempDir } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 

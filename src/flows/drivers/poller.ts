@@ -3,8 +3,8 @@
  * own device auth which follows the same rhythm): wait the interval first, never poll faster than it,
  * slow down for good when told to, back off on transient failures, and stop at the deadline.
  */
-import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../providers/errors.js';
-import type { DeviceAuthorization, Provider, ProviderContext, StepBounds } from '../providers/types.js';
+import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../../providers/errors.js';
+import type { DeviceAuthorization, DeviceCodeProvider, ProviderContext, StepBounds } from '../../providers/types.js';
 
 /** Seconds added to the interval on every `slow_down` (RFC 8628 §3.5). */
 export const SLOW_DOWN_STEP_SECONDS = 5;
@@ -14,7 +14,7 @@ export const MAX_TRANSIENT_FAILURES = 6;
 export const MAX_BACKOFF_SECONDS = 60;
 
 /** How the polling ended, short of an exception. */
-export type PollEnd = { kind: 'approved'; grant: unknown } | { kind: 'denied' } | { kind: 'expired' };
+export type PollEnd<Grant = unknown> = { kind: 'approved'; grant: Grant } | { kind: 'denied' } | { kind: 'expired' };
 
 /** Observes the loop (tests and logs): the interval in force and each wait chosen. */
 export interface PollObserver {
@@ -32,13 +32,13 @@ export function backoffSeconds(intervalSeconds: number, failures: number, retryA
  * fatal answer or after MAX_TRANSIENT_FAILURES transient failures in a row; rethrows the abort reason
  * when the signal fires.
  */
-export async function pollUntilDone(
-  provider: Provider,
+export async function pollUntilDone<B, G>(
+  provider: Pick<DeviceCodeProvider<B, G>, 'poll' | 'label'>,
   ctx: ProviderContext,
-  auth: DeviceAuthorization,
+  auth: DeviceAuthorization<B>,
   bounds: StepBounds,
   observer: PollObserver = {},
-): Promise<PollEnd> {
+): Promise<PollEnd<G>> {
   let interval = Math.max(1, auth.intervalSeconds);
   let wait = interval;
   let reason: 'interval' | 'slow_down' | 'retry' = 'interval';

@@ -1,0 +1,52 @@
+/** One configuration: read once, typed, frozen; no other module reads the environment. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { homeOptions, loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+test('the configuration is frozen and holds the overrides found at start-up', () => {
+  const env: NodeJS.ProcessEnv = {
+    HERMES_ONBOARD_NOUS_ISSUER: ' http://127.0.0.1:9000 ',
+    HERMES_ONBOARD_OPENROUTER_BASE_URL: 'https://gw.example/v1',
+    HERMES_ONBOARD_TOKEN_ISSUER_NOT: 'x',
+    CLAUDE_CONFIG_DIR: '/tmp/claude',
+    HERMES_HOME: '/tmp/hermes',
+  };
+  const config = loadConfig(env);
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.issuers) && Object.isFrozen(config.allowedHosts));
+  assert.throws(() => Object.assign(config, { port: 1 }), TypeError);
+  assert.deepEqual({ ...config.issuers }, { HERMES_ONBOARD_NOUS_ISSUER: 'http://127.0.0.1:9000' });
+  assert.deepEqual({ ...config.baseUrls }, { HERMES_ONBOARD_OPENROUTER_BASE_URL: 'https://gw.example/v1' });
+  assert.equal(config.claudeConfigDir, '/tmp/claude');
+  env.HERMES_ONBOARD_NOUS_ISSUER = 'https://changed.example';
+  assert.equal(config.issuers.HERMES_ONBOARD_NOUS_ISSUER, 'http://127.0.0.1:9000', 'a later change of the environment is not seen');
+  assert.deepEqual(homeOptions(config, '/u'), { homeFlag: undefined, env: { HERMES_HOME: '/tmp/hermes' }, userHome: '/u' });
+});
+
+test('bad values are refused with a message naming the setting', () => {
+  assert.throws(() => loadConfig({ HERMES_ONBOARD_MAX_PENDING: '0' }), (e: unknown) => e instanceof ConfigError && /HERMES_ONBOARD_MAX_PENDING/.test(e.message));
+  assert.throws(() => loadConfig({ HERMES_ONBOARD_TOKEN: 'short' }), ConfigError);
+  assert.throws(() => loadConfig({ HERMES_ONBOARD_SECRET_KEY: 'too-short' }), (e: unknown) => e instanceof ConfigError && /32 random bytes/.test(e.message));
+  assert.equal(loadConfig({ HERMES_ONBOARD_SECRET_KEY: 'ab'.repeat(32) }).secretKey?.length, 32);
+  assert.equal(loadConfig({ HERMES_ONBOARD_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }).secretKey?.length, 32);
+  assert.equal(loadConfig({ HERMES_ONBOARD_REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379');
+});
+
+test('only the command line and config.ts touch process.env (the store reads it only when no env is passed)', () => {
+  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const readers: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const file = path.join(dir, name);
+      if (statSync(file).isDirectory()) walk(file);
+      else if (file.endsWith('.ts') && /process\.env\b/.test(readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) {
+        readers.push(path.relative(src, file));
+      }
+    }
+  };
+  walk(src);
+  assert.deepEqual(readers.sort(), ['cli.ts', 'store/home.ts']);
+});
