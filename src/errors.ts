@@ -45,7 +45,7 @@ export const ERROR_CATALOGUE = {
   invalid_content_length: entry(400, 2, 'The Content-Length header does not match the body.'),
   invalid_address: entry(400, 2, 'The address is not valid (check its %-encoding).'),
   unknown_provider: entry(400, 2, 'Unknown provider; name one that can sign in here.'),
-  provider_not_supported: entry(400, 2, 'This provider cannot be signed in to here yet; use `hermes login` in a terminal.'),
+  provider_not_supported: entry(400, 2, 'This provider cannot be signed in to here yet; use `hermes auth add <provider>` (Hermes Agent) in a terminal.'),
   invalid_profile: entry(400, 2, 'That profile cannot be used; name an existing profile.'),
   flow_not_awaiting_code: entry(400, 2, 'This sign-in does not wait for a code; start a new one.'),
   gate_refused: entry(403, 1, 'Onboarding is not open to this client.'),

@@ -35,7 +35,7 @@ test('bad values are refused with a message naming the setting', () => {
   assert.equal(loadConfig({ HERMES_ONBOARD_REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379');
 });
 
-test('only the command line and config.ts touch process.env (the store reads it only when no env is passed)', () => {
+test('only the command line and config.ts touch process.env (the store reads it only when no env is passed; the lock reads libuv\'s UV_THREADPOOL_SIZE once at load)', () => {
   const src = fileURLToPath(new URL('../../src/', import.meta.url));
   const readers: string[] = [];
   const walk = (dir: string) => {
@@ -48,5 +48,5 @@ test('only the command line and config.ts touch process.env (the store reads it 
     }
   };
   walk(src);
-  assert.deepEqual(readers.sort(), ['cli.ts', 'store/home.ts']);
+  assert.deepEqual(readers.sort(), ['cli.ts', 'store/home.ts', 'store/lock.ts']);
 });

@@ -38,7 +38,7 @@ function chosenProvider(name: string | undefined): Provider {
   const provider = findProvider(name);
   if (!provider) throw new UsageError(`Unknown provider "${plain(name).slice(0, 64)}". Providers that can sign in here: ${ids}.`);
   if (!provider.supported) {
-    throw new UsageError(`${provider.label} cannot be signed in to with hermes-onboard yet; use \`hermes login\`. Providers that can sign in here: ${ids}.`);
+    throw new UsageError(`${provider.label} cannot be signed in to with hermes-onboard yet; use Hermes Agent's \`hermes auth add ${provider.id}\`. Providers that can sign in here: ${ids}.`);
   }
   if (provider.signIn !== 'device_code') {
     throw new UsageError(`${provider.label} signs in from the browser page only; run \`hermes-onboard serve\`. Providers that can sign in here: ${ids}.`);

@@ -17,7 +17,7 @@ function accountText(a: AccountView): string {
 export function statusTable(payload: ProvidersPayload, home: string): string {
   const rows: string[][] = [['PROVIDER', 'NAME', 'STATUS', 'ACCOUNTS']];
   for (const p of payload.providers) {
-    const status = p.connected ? 'connected' : p.supported ? 'not connected' : 'not connected (use `hermes login`)';
+    const status = p.connected ? 'connected' : p.supported ? 'not connected' : `not connected (use \`hermes auth add ${p.id}\`)`;
     const [first, ...rest] = p.accounts;
     rows.push([p.id, p.label, status, first ? accountText(first) : '']);
     for (const a of rest) rows.push(['', '', '', accountText(a)]);

@@ -48,7 +48,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     if (!provider.supported) {
       throw new OnboardError(
         'provider_not_supported',
-        `${provider.label} cannot be signed in to from the browser yet; use \`hermes login\` in a terminal. Providers that can sign in here: ${supported}.`,
+        `${provider.label} cannot be signed in to from the browser yet; use \`hermes auth add ${provider.id}\` (Hermes Agent) in a terminal. Providers that can sign in here: ${supported}.`,
       );
     }
     const target = resolveProfileHome(body.profile, homeOptions);

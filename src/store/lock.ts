@@ -77,12 +77,16 @@ const lines = new Map<string, Line>();
 /** Worker threads blocked in flock right now, over every lock file of this process. */
 let blockedWorkers = 0;
 
-/** How many libuv worker threads may sit in flock at once: half the pool (none of a pool of one). */
-function workerBudget(): number {
+/**
+ * How many libuv worker threads may sit in flock at once: half the pool (none of a pool of one). libuv sizes
+ * its pool once, from UV_THREADPOOL_SIZE at the process's first use of it, so this is read once at load too;
+ * it is the runtime's own setting, not one of ours (those are read by config.ts).
+ */
+const WORKER_BUDGET = ((): number => {
   const configured = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10);
   const pool = configured > 0 ? Math.min(configured, 1024) : 4; // libuv's default and upper bound
   return Math.floor(pool / 2);
-}
+})();
 
 /**
  * Takes an exclusive flock(2) on `lockPath` (created 0600 when missing). Waits in line behind earlier callers
@@ -183,7 +187,7 @@ interface Abandoned {
  */
 async function waitWhileBusy(fd: number, clock: Clock, timeout: Promise<void>, signal: AbortSignal): Promise<'locked' | Abandoned> {
   let pause = FIRST_BACKOFF_MS;
-  while (blockedWorkers >= workerBudget()) {
+  while (blockedWorkers >= WORKER_BUDGET) {
     try {
       await clock.sleep(pause, signal);
     } catch {

@@ -68,7 +68,7 @@ function cardAction(provider: ProviderView, state: ProviderListState, handlers: 
       'p',
       { class: 'provider-note' },
       icon('terminal'),
-      h('span', {}, 'The browser cannot sign in to this provider yet: run ', h('code', {}, 'hermes login'), ' in a terminal.'),
+      h('span', {}, 'The browser cannot sign in to this provider yet: run ', h('code', {}, `hermes auth add ${provider.id}`), ' (Hermes Agent) in a terminal.'),
     );
   }
   const starting = state.starting === provider.id;

@@ -28,7 +28,7 @@ test('status lists every provider, not connected before and connected with the a
   assert.equal(before.code, 0, before.stderr);
   assert.match(before.stdout, new RegExp(`^Profile: work \\(${path.join(root, 'profiles', 'work')}\\)\\n`));
   assert.match(row(before.stdout, 'openai-codex'), /OpenAI Codex.*\s not connected$/);
-  assert.match(row(before.stdout, 'anthropic'), /not connected \(use `hermes login`\)$/);
+  assert.match(row(before.stdout, 'anthropic'), /not connected \(use `hermes auth add anthropic`\)$/);
   const beforeJson = JSON.parse((await status('--json')).stdout) as ProvidersPayload;
   assert.equal(beforeJson.profile, 'work');
   assert.deepEqual(beforeJson.providers.map((p) => p.id), ['openai-codex', 'nous', 'xai-oauth', 'copilot', 'anthropic', 'qwen-oauth', 'google-gemini-cli']);

@@ -43,7 +43,7 @@ const BAD: BadCase[] = [
   { name: 'provider null', req: json(START, { provider: null }), status: 400, message: /provider/ },
   { name: 'empty provider', req: json(START, { provider: '  ' }), status: 400, message: /provider is required/ },
   { name: 'unknown provider', req: json(START, { provider: 'no-such-ai' }), status: 400, message: /Unknown provider "no-such-ai".*openai-codex/ },
-  { name: 'unsupported provider', req: json(START, { provider: 'anthropic' }), status: 400, message: /hermes login.*openai-codex/ },
+  { name: 'unsupported provider', req: json(START, { provider: 'anthropic' }), status: 400, message: /hermes auth add anthropic.*openai-codex/ },
   { name: 'profile with a path', req: json(START, { provider: 'openai-codex', profile: '../x' }), status: 400, message: /not a valid profile name/ },
   { name: 'profile with capitals', req: json(START, { provider: 'openai-codex', profile: 'NoSuch' }), status: 400, message: /not a valid profile name/ },
   { name: 'profile that does not exist', req: json(START, { provider: 'openai-codex', profile: 'nosuch' }), status: 400, message: /does not exist.*hermes profile create nosuch/ },
