@@ -10,6 +10,8 @@
  *   BENCH_QUICK=1 (or --quick)   1,000 flows only, 3 s per load row: for iterating
  *   BENCH_FLOWS=1000,10000       the sizes measured
  *   BENCH_SERVERS=original,project,fastify   which servers
+ *   BENCH_ORIGINAL_FLOWS=1000    sizes the original is measured at (default: all; at 10,000 it runs
+ *                                10,000 threads for minutes, and on 2 cores fails to open them)
  *   BENCH_DURATION=5             seconds per load run
  *   BENCH_REPEAT=3               load runs per connection count; the best is reported (other helpers' builds and
  *                                tests share the machine, and their bursts only ever slow a run down)
@@ -34,6 +36,8 @@ import { printTable, type SummaryRow } from './lib/summary.js';
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 /** Pending-flow counts measured. */
 const SIZES = (process.env.BENCH_FLOWS ?? (QUICK ? '1000' : '1000,10000')).split(',').map(Number);
+/** Sizes the Python original is measured at. */
+const ORIGINAL_SIZES = new Set((process.env.BENCH_ORIGINAL_FLOWS ?? SIZES.join(',')).split(',').map(Number));
 /** Servers measured. */
 const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'original,project,fastify').split(','));
 /** Seconds of one load run. */
@@ -286,7 +290,7 @@ export async function runCompareBenchmark(): Promise<SummaryRow[]> {
   const unavailable = originalUnavailable();
   const rows: Row[] = [];
   for (const flows of SIZES) {
-    if (SERVERS.has('original')) {
+    if (SERVERS.has('original') && ORIGINAL_SIZES.has(flows)) {
       if (unavailable) progress(`skipping the original: ${unavailable}`);
       else rows.push(await measureRow('original', flows, () => measureOriginal(flows)));
     }
