@@ -1,26 +1,29 @@
 /**
  * `npm run bench`: every benchmark in turn against a fake provider on loopback, each printing its own
  * table, then one Markdown summary for the README's "Performance" section. Never part of `npm test`.
+ * `npm run bench -- --quick` (or BENCH_QUICK=1) runs only the side-by-side comparison, at 1,000 flows
+ * with short load rows: for iterating on performance work. See bench/README.md.
  */
 import { performance } from 'node:perf_hooks';
 import { runColdStartBenchmark } from './coldstart.js';
+import { runCompareBenchmark } from './compare.js';
 import { runLatencyBenchmark } from './latency.js';
 import { formatMs } from './lib/format.js';
 import { describeMachine } from './lib/machine.js';
 import type { Benchmark } from './lib/main.js';
 import { summaryTable, type SummaryRow } from './lib/summary.js';
-import { runPollBenchmark } from './poll.js';
-import { runScaleBenchmark } from './scale.js';
 import { runStoreBenchmark } from './store.js';
 
+const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+
 /** The benchmarks, in the order they run. */
-const BENCHMARKS: ReadonlyArray<{ name: string; run: Benchmark }> = [
-  { name: 'Poll throughput', run: runPollBenchmark },
-  { name: 'Scale', run: runScaleBenchmark },
+const ALL: ReadonlyArray<{ name: string; run: Benchmark }> = [
+  { name: 'Side by side', run: runCompareBenchmark },
   { name: 'Latency to the user', run: runLatencyBenchmark },
   { name: 'Store contention', run: () => runStoreBenchmark() },
   { name: 'Cold start', run: runColdStartBenchmark },
 ];
+const BENCHMARKS = QUICK ? ALL.slice(0, 1) : ALL;
 
 /** Runs every benchmark, even after one fails; exits 1 when any failed. */
 async function main(): Promise<number> {

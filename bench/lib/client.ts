@@ -46,6 +46,18 @@ export async function startFlows(baseUrl: string, profiles: readonly string[], l
   });
 }
 
+/** Starts `count` sign-ins on the Python original (it has no profiles and no single flight); throws on the first refusal. */
+export async function startOriginalFlows(baseUrl: string, count: number, limit = 32): Promise<string[]> {
+  return mapLimit(Array.from({ length: count }, (_, i) => i), limit, async () => {
+    const { status, body } = await requestJson<{ flow_id?: string; error?: string }>(`${baseUrl}/api/onboarding/oauth/start`, {
+      method: 'POST',
+      body: { provider: BENCH_PROVIDER },
+    });
+    if (status !== 200 || !body.flow_id) throw new Error(`the original's start answered ${status}: ${body.error ?? 'no flow'}`);
+    return body.flow_id;
+  });
+}
+
 /** Polls a flow once. */
 export async function pollFlow(baseUrl: string, flowId: string): Promise<StatusPayload> {
   const { status, body } = await requestJson<StatusPayload>(`${baseUrl}/api/onboarding/oauth/poll?flow_id=${flowId}`);

@@ -1,4 +1,4 @@
-/** Lets each benchmark file run on its own (`node dist/bench/poll.js`) as well as from run-all. */
+/** Lets each benchmark file run on its own (`node dist/bench/compare.js`) as well as from run-all. */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';

@@ -1,9 +1,12 @@
 /**
  * The server under benchmark, run in its own process (forked by serverProcess.ts with IPC): the real
- * loadConfig + startServer on 127.0.0.1, port 0, configured from the environment. Answers the parent's
- * requests for its memory use and event-loop delay, and closes the server when told or disconnected.
+ * loadConfig + startServer on 127.0.0.1, port 0, configured from the environment, or with BENCH_BARE=1 a
+ * bare fastify answering the poll route with a fixed JSON body (the ceiling to compare with). Answers the
+ * parent's requests for its memory use and event-loop delay, and closes the server when told or disconnected.
+ * The delay monitor lives here, in bench code, so nothing of it ships on the server's hot path.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Fastify from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server/serve.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -42,9 +45,31 @@ function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
-async function main(): Promise<void> {
+/** The fixed answer of the bare server: the shape of a pending flow's status. */
+const BARE_BODY = { ok: true, provider: 'openai-codex', flow_id: '0123456789abcdef0123456789abcdef', status: 'pending' };
+
+/** What the child runs: the project's server, or bare fastify. */
+interface Running {
+  url: string;
+  pendingFlows(): number;
+  close(): Promise<void>;
+}
+
+async function startBare(): Promise<Running> {
+  const app = Fastify({ logger: false });
+  app.get('/api/onboarding/oauth/poll', async () => BARE_BODY);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, pendingFlows: () => 0, close: () => app.close() };
+}
+
+async function startProject(): Promise<Running> {
   const config = loadConfig(process.env, { host: '127.0.0.1', port: '0', home: process.env.BENCH_HERMES_HOME });
   const server = await startServer({ config, logger: silentLogger() });
+  return { url: server.url, pendingFlows: () => server.engine.pendingCount, close: () => server.close() };
+}
+
+async function main(): Promise<void> {
+  const server = process.env.BENCH_BARE === '1' ? await startBare() : await startProject();
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
   const beyond = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);

@@ -10,6 +10,8 @@ const CHILD_TIMEOUT_MS = 20_000;
 export interface ServerProcess {
   /** Base URL, e.g. http://127.0.0.1:41234. */
   url: string;
+  /** The process id, for RSS and CPU read from /proc. */
+  pid: number;
   /** Event-loop delay since the last reset, then memory after a full collection, and the pending-flow count. */
   stats(): Promise<ServerStats>;
   /** Starts a new event-loop delay window. */
@@ -28,16 +30,30 @@ export interface ServerProcessOptions {
   maxPending: number;
 }
 
+/** Forks bare fastify answering the poll route with a fixed body (no flows, no hooks). */
+export function forkBareFastify(): Promise<ServerProcess> {
+  return forkChild({ BENCH_BARE: '1' });
+}
+
 /** Forks a server process and resolves once it listens. */
-export async function forkServer(options: ServerProcessOptions): Promise<ServerProcess> {
+export function forkServer(options: ServerProcessOptions): Promise<ServerProcess> {
+  return forkChild({
+    BENCH_HERMES_HOME: options.home,
+    HERMES_ONBOARD_OPENAI_CODEX_ISSUER: options.codexIssuer,
+    HERMES_ONBOARD_MAX_PENDING: String(options.maxPending),
+    HERMES_ONBOARD_START_RATE: '0',
+  });
+}
+
+/** BENCH_NODE_ARGS (space-separated) go to the server process too, e.g. "--cpu-prof --cpu-prof-dir=prof". */
+function extraNodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
+async function forkChild(env: Record<string, string>): Promise<ServerProcess> {
   const child = fork(new URL('./serverChild.js', import.meta.url), [], {
-    env: benchEnv({
-      BENCH_HERMES_HOME: options.home,
-      HERMES_ONBOARD_OPENAI_CODEX_ISSUER: options.codexIssuer,
-      HERMES_ONBOARD_MAX_PENDING: String(options.maxPending),
-      HERMES_ONBOARD_START_RATE: '0',
-    }),
-    execArgv: ['--expose-gc'],
+    env: benchEnv(env),
+    execArgv: ['--expose-gc', ...extraNodeArgs()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const url = await waitReady(child);
@@ -62,6 +78,7 @@ export async function forkServer(options: ServerProcessOptions): Promise<ServerP
 
   return {
     url,
+    pid: child.pid!,
     stats: async () => (await ask('stats'))!,
     resetDelay: async () => void (await ask('resetDelay')),
     async close() {
