@@ -116,7 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
 }
 
 /** How the store finds Hermes homes under this configuration (`userHome` replaces os.homedir(), for tests). */
-export function homeOptions(config: Pick<Config, 'home' | 'hermesHome'>, userHome?: string): HomeOptions {
+export function homeOptions(config: Pick<Config, 'home' | 'hermesHome' | 'userHome'>, userHome = config.userHome): HomeOptions {
   const env: NodeJS.ProcessEnv = config.hermesHome === undefined ? {} : { HERMES_HOME: config.hermesHome };
   return { homeFlag: config.home, env, ...(userHome !== undefined && { userHome }) };
 }

@@ -51,7 +51,7 @@ const BARE_BODY = { ok: true, provider: 'openai-codex', flow_id: '0123456789abcd
 /** What the child runs: the project's server, or bare fastify. */
 interface Running {
   url: string;
-  pendingFlows(): number;
+  pendingFlows(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -59,13 +59,13 @@ async function startBare(): Promise<Running> {
   const app = Fastify({ logger: false });
   app.get('/api/onboarding/oauth/poll', async () => BARE_BODY);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, pendingFlows: () => 0, close: () => app.close() };
+  return { url, pendingFlows: async () => 0, close: () => app.close() };
 }
 
 async function startProject(): Promise<Running> {
   const config = loadConfig(process.env, { host: '127.0.0.1', port: '0', home: process.env.BENCH_HERMES_HOME });
   const server = await startServer({ config, logger: silentLogger() });
-  return { url: server.url, pendingFlows: () => server.engine.pendingCount, close: () => server.close() };
+  return { url: server.url, pendingFlows: () => server.engine.pendingCount(), close: () => server.close() };
 }
 
 async function main(): Promise<void> {
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     const d: DelayStats = { p50Ms: beyond(delay.percentile(50)), p99Ms: beyond(delay.percentile(99)), maxMs: beyond(delay.max) };
     gc?.();
     const mem = process.memoryUsage();
-    return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, pendingFlows: await server.engine.pendingCount(), delay: d };
+    return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, pendingFlows: await server.pendingFlows(), delay: d };
   };
   const close = async () => {
     delay.disable();

@@ -5,6 +5,6 @@ import { resolveProfileHome, type HomeResolution } from '../store/home.js';
 export { UsageError } from '../errors.js';
 
 /** The profile named by `--profile` (default: the active one) under `--home` / HERMES_HOME / ~/.hermes. */
-export function targetProfile(values: { profile?: string; home?: string }, config: Pick<Config, 'hermesHome'>): HomeResolution {
-  return resolveProfileHome(values.profile, homeOptions({ home: values.home, hermesHome: config.hermesHome }));
+export function targetProfile(values: { profile?: string; home?: string }, config: Pick<Config, 'hermesHome' | 'userHome'>): HomeResolution {
+  return resolveProfileHome(values.profile, homeOptions({ home: values.home, hermesHome: config.hermesHome, userHome: config.userHome }));
 }

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { updateAuthStore, upsertPoolEntry, type AuthStore, type PoolEntry } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
 import { ProviderError } from './errors.js';
-import { removeEnvValues } from './envKeyRemoval.js';
+import { removeEnvValues } from '../store/envFile.js';
 import { unsuppressSources } from './suppressedSources.js';
 import type { AccountSummary, PollOutcome, ProviderContext } from './types.js';
 

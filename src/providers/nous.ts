@@ -12,6 +12,7 @@ import { readClaims } from './jwtClaims.js';
 import { fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type DeviceGrantSecret, type TokenAnswer } from './rfc8628.js';
 import { resolveIssuer } from './issuer.js';
 import { defineProvider, type AccountSummary, type AccountView } from './types.js';
+import { jsonNumber } from '../store/jsonText.js';
 
 export const NOUS_PORTAL_URL = 'https://portal.nousresearch.com';
 export const NOUS_INFERENCE_URL = 'https://inference-api.nousresearch.com/v1';
@@ -158,7 +159,7 @@ export const nousProvider = defineProvider<DeviceGrantSecret, TokenAnswer, NousS
   async accounts(home) {
     const state = (await readAuthStore(home)).providers?.[PROVIDER_ID];
     if (!state || typeof state !== 'object') return [];
-    const expires = state.expires_at;
+    const expires = jsonNumber(state.expires_at) ?? state.expires_at;
     // a label set with `hermes auth add nous --label` is the user's name for this login
     const label = typeof state.label === 'string' && state.label.trim() !== '' ? state.label.trim() : LABEL;
     const view: AccountView = {

@@ -36,6 +36,11 @@ export class EnvValueError extends StoreError {
   override name = 'EnvValueError';
 }
 
+/** True for a name `.env` can assign (letters, digits, `_`; not starting with a digit). */
+export function isEnvKey(key: string): boolean {
+  return KEY_RE.test(key);
+}
+
 function checkKey(key: string): void {
   if (!KEY_RE.test(key)) throw new EnvValueError(`${JSON.stringify(key)} is not a valid .env variable name.`);
 }
@@ -155,6 +160,69 @@ export async function setEnvValue(
       const next = setEnvLine(raw ? raw.bytes.toString('latin1') : '', key, value);
       const owner = raw ? await ownerToKeep(raw.stat) : await ownerToKeep(home);
       await writeFileAtomic(target, Buffer.from(next, 'latin1'), owner);
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
+/**
+ * Returns `content` (bytes as latin1) without any line assigning `key` (optionally indented, optionally
+ * `export `-prefixed, as python-dotenv reads them), and the number of lines removed. A UTF-8 BOM on a
+ * removed first line stays at the start of the file; every other byte is kept.
+ */
+export function removeEnvLines(content: string, key: string): { content: string; removed: number } {
+  checkKey(key);
+  const re = new RegExp(`^(${UTF8_BOM})?[ \\t]*(export[ \\t]+)?${key}[ \\t]*=`);
+  // split keeping each line's own terminator, so nothing but the removed lines changes
+  const lines = content.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  let removed = 0;
+  let bom = '';
+  const kept = lines.filter((line, index) => {
+    const m = re.exec(line);
+    if (!m) return true;
+    removed += 1;
+    if (index === 0 && m[1]) bom = UTF8_BOM;
+    return false;
+  });
+  return { content: bom + kept.join(''), removed };
+}
+
+/**
+ * Removes every assignment of `keys` from the .env file at `file`; returns the keys that were there. A
+ * missing file, or one without those keys, is left untouched (not even rewritten). Same discipline as
+ * setEnvValue: a linked or special `.env` is refused before the lock, never written through.
+ */
+export async function removeEnvValues(
+  file: string,
+  keys: readonly string[],
+  opts: { lockTimeoutMs?: number; clock?: Clock } = {},
+): Promise<string[]> {
+  for (const key of keys) checkKey(key);
+  const target = path.resolve(file);
+  const home = path.dirname(target);
+  await checkProfileHome(home);
+  return serializeByPath(target, async () => {
+    await checkRegularOrMissing(target);
+    const lock = await acquireFlock(path.join(home, 'auth.lock'), {
+      timeoutMs: opts.lockTimeoutMs ?? ENV_LOCK_TIMEOUT_MS,
+      clock: opts.clock,
+      owner: await ownerToKeep(home),
+    });
+    try {
+      const raw = await readRegularFile(target);
+      if (!raw) return [];
+      let content = raw.bytes.toString('latin1');
+      const removed: string[] = [];
+      for (const key of keys) {
+        const result = removeEnvLines(content, key);
+        if (result.removed > 0) removed.push(key);
+        content = result.content;
+      }
+      if (removed.length === 0) return [];
+      await removeStaleTemps(home, path.basename(target));
+      await writeFileAtomic(target, Buffer.from(content, 'latin1'), await ownerToKeep(raw.stat));
+      return removed;
     } finally {
       await lock.release();
     }

@@ -12,6 +12,7 @@ import { removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { hermesRootOf } from './home.js';
 import { acquireFlock } from './lock.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
+import { stringifyJson } from './jsonText.js';
 
 /** The file name Hermes Agent uses. */
 export const NOUS_SHARED_FILE = 'nous_auth.json';
@@ -69,7 +70,8 @@ export function nousSharedContent(state: Record<string, unknown>, nowMs: number)
     updated_at: new Date(nowMs).toISOString().replace(/Z$/, '+00:00'),
   };
   const sorted = Object.fromEntries(Object.keys(shared).sort().map((k) => [k, shared[k]]));
-  return JSON.stringify(sorted, null, 2);
+  // stringifyJson: a number Hermes wrote as `1.0` (a LosslessNumber) goes back as the number it was
+  return stringifyJson(sorted, 2);
 }
 
 /**

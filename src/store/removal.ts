@@ -11,6 +11,8 @@ import path from 'node:path';
 import { updateAuthStore, type AuthStore, type UpdateOptions } from './authStore.js';
 import { isErrno, removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { ownerToKeep } from './serialize.js';
+import { isEnvKey, removeEnvLines } from './envFile.js';
+import { readRegularFile } from './safeOpen.js';
 import {
   AccountNotFoundError,
   checkAccountId,
@@ -322,61 +324,35 @@ async function finish(work: Work): Promise<void> {
   }
 }
 
-/** The `.env` file to edit: the symlink target when `.env` is a link (so the link survives). */
-async function envTarget(home: string): Promise<string> {
-  const file = path.join(home, '.env');
-  try {
-    return await fsp.realpath(file);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return file;
-    throw error;
-  }
-}
-
-/** The `.env` bytes as latin1 (every byte round-trips), from the pending edit or the file; '' when missing. */
+/**
+ * The `.env` bytes as latin1 (every byte round-trips), from the pending edit or the file; '' when missing.
+ * Read without following links and without blocking (envFile's discipline): a linked or special `.env` is
+ * refused, never edited through, and a FIFO cannot hold auth.lock.
+ */
 async function envContent(work: Work): Promise<{ file: string; content: string }> {
   if (work.env) return { file: work.env.file, content: work.env.content.toString('latin1') };
-  const file = await envTarget(work.home);
-  try {
-    return { file, content: (await fsp.readFile(file)).toString('latin1') };
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return { file, content: '' };
-    throw error;
-  }
-}
-
-/** An assignment of `key` at the start of a line: optional BOM, indent and `export `, then `key =` (as envFile.ts reads it). */
-function assignmentRe(key: string): RegExp {
-  return new RegExp(`^(\\xEF\\xBB\\xBF)?[ \\t]*(export[ \\t]+)?${key}[ \\t]*=`);
+  const file = path.join(work.home, '.env');
+  const raw = await readRegularFile(file);
+  return { file, content: raw ? raw.bytes.toString('latin1') : '' };
 }
 
 async function envHasKey(work: Work, key: string): Promise<boolean> {
+  if (!isEnvKey(key)) return false;
   const { content } = await envContent(work);
-  const re = assignmentRe(key);
-  return content.split('\n').some((line) => re.test(line));
+  return removeEnvLines(content, key).removed > 0;
 }
 
 /**
  * Drops every line assigning `key` from `.env` (as Hermes' remove_env_value does; `export KEY=` too, which
  * python-dotenv also reads), keeping every other byte and a leading BOM. The write happens in `finish`.
+ * A name that is not a variable name (a hand-edited `source` in auth.json) touches nothing.
  */
 async function clearEnvKey(work: Work, key: string): Promise<boolean> {
+  if (!isEnvKey(key)) return false;
   const { file, content } = await envContent(work);
-  const re = assignmentRe(key);
-  const lines = content.split('\n');
-  const kept: string[] = [];
-  let bom = false;
-  for (const [i, line] of lines.entries()) {
-    if (re.test(line)) {
-      if (i === 0 && line.startsWith('\xEF\xBB\xBF')) bom = true;
-      continue;
-    }
-    kept.push(line);
-  }
-  if (kept.length === lines.length) return false;
-  let next = kept.join('\n');
-  if (bom) next = `\xEF\xBB\xBF${next}`;
-  work.env = { file, content: Buffer.from(next, 'latin1') };
+  const result = removeEnvLines(content, key);
+  if (result.removed === 0) return false;
+  work.env = { file, content: Buffer.from(result.content, 'latin1') };
   return true;
 }
 

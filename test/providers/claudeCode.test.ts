@@ -13,7 +13,7 @@ import {
   CLAUDE_CODE_LINK_LABEL,
   type ClaudeCodeCredentialState,
 } from '../../src/providers/claudeCode.js';
-import { removeEnvLines } from '../../src/providers/envKeyRemoval.js';
+import { removeEnvLines } from '../../src/store/envFile.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import type { ProviderContext } from '../../src/providers/types.js';
 import { ManualClock } from '../helpers/clock.js';

@@ -16,7 +16,7 @@ function redis(): RedisServer {
 }
 
 /** Extra real time past a TTL Redis reported, for timer and clock granularity. */
-const MARGIN_MS = 15;
+const MARGIN_MS = 50;
 
 test('one replica holds the lease; another takes over only after the holder stops renewing and the TTL runs out', { skip }, async (t) => {
   const keys = freshKeys();
@@ -91,7 +91,7 @@ test('the start rate limit is counted across replicas, per client, and says when
 test('the window slides: a refused client may start again once its oldest start leaves the window', { skip }, async (t) => {
   const keys = freshKeys();
   const [a, b] = await Promise.all([opsFor(t, redis(), keys), opsFor(t, redis(), keys)]);
-  const WINDOW = 300;
+  const WINDOW = 2_000; // wide, so a stall of the machine between two steps cannot move a start across the edge
   // Waits below are real time for Redis' clock (it cannot be moved from a test): half a window between the two
   // starts, so that when the first leaves the window the second is still in it.
   assert.equal((await a.takeStart('c', 2, WINDOW)).allowed, true);
