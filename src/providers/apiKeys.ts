@@ -18,7 +18,7 @@ import { API_KEY_PROVIDERS, type ApiKeyProviderSpec } from './apiKeyProviders.js
 import { TransientProviderError } from './errors.js';
 import { OPENROUTER_BASE_URL, OPENROUTER_PKCE_SOURCE, OPENROUTER_PROVIDER_ID } from './openrouter.js';
 import { ENTRY_STATUS_RESET } from './poolCredentials.js';
-import { unsuppressSources } from './suppressedSources.js';
+import { unsuppressSources } from '../store/providerState.js';
 import type { ProviderContext, StepBounds } from './types.js';
 import { jsonNumber } from '../store/jsonText.js';
 

@@ -24,7 +24,7 @@ import { updateAuthStore, upsertPoolEntry, type AuthStore, type PoolEntry } from
 import type { Clock } from '../util/clock.js';
 import { ProviderError } from './errors.js';
 import { removeEnvValues } from '../store/envFile.js';
-import { unsuppressSources } from './suppressedSources.js';
+import { unsuppressSources } from '../store/providerState.js';
 import type { AccountSummary, PollOutcome, ProviderContext } from './types.js';
 
 export const ANTHROPIC_PROVIDER_ID = 'anthropic';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { readAuthStore, updateAuthStore } from '../store/index.js';
 import { readEnvValue, setEnvValue } from '../store/envFile.js';
-import { clearSuppressedSources, hasSuppressedSources } from '../store/providerState.js';
+import { unsuppressSources, hasSuppressedSources } from '../store/providerState.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type TokenAnswer } from './rfc8628.js';
@@ -84,7 +84,7 @@ export const copilotProvider = defineProvider<DeviceGrantSecret, TokenAnswer, Co
     // a new credential re-enables the provider, as `hermes auth add` does: a `hermes auth remove copilot`
     // marker (suppressed_sources.copilot, e.g. env:COPILOT_GITHUB_TOKEN) would otherwise keep it hidden
     if (hasSuppressedSources(await readAuthStore(home, { logger: ctx.logger }), PROVIDER_ID)) {
-      await updateAuthStore(home, (store) => clearSuppressedSources(store, PROVIDER_ID), { logger: ctx.logger, clock: ctx.clock });
+      await updateAuthStore(home, (store) => unsuppressSources(store, PROVIDER_ID), { logger: ctx.logger, clock: ctx.clock });
     }
     return credentials.account;
   },

@@ -16,7 +16,6 @@ import {
   isBorrowedSource,
   isManualSource,
   isPoolEntry,
-  isRecord,
   jwtClaims,
   labelFromToken,
   parseTimestamp,
@@ -26,14 +25,14 @@ import {
   singletonTokens,
   SINGLETON_SOURCES,
   sourceKind,
-  suppressedSources,
   text,
   type SourceKind,
 } from './hermesPool.js';
-import type { PoolEntry } from './pool.js';
+import { isRecord, type PoolEntry } from './pool.js';
 import { safeMessage } from '../util/secrets.js';
 import type { Clock } from '../util/clock.js';
 import { jsonNumber } from './jsonText.js';
+import { suppressedSources } from './providerState.js';
 
 export type AccountHealth = 'ok' | 'exhausted' | 'dead' | 'expired' | 'unknown';
 

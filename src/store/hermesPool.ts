@@ -6,7 +6,7 @@
  */
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { AuthStore } from './authStore.js';
-import { StoreShapeError, type PoolEntry } from './pool.js';
+import { isRecord, type PoolEntry } from './pool.js';
 import { StoreError } from './storeError.js';
 import { jsonNumber } from './jsonText.js';
 
@@ -73,11 +73,6 @@ export function checkAccountId(id: string): void {
   if (typeof id !== 'string' || !ACCOUNT_ID_RE.test(id)) throw new LifecycleInputError('account', String(id));
 }
 
-/** True for a plain (non-array) object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** A non-empty trimmed string, or undefined. */
 export function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -128,27 +123,6 @@ export function singletonSeeds(provider: string, state: Record<string, unknown> 
  */
 export function keepReadableByHermes(store: AuthStore): void {
   if (!isRecord(store.providers) && !isRecord(store.credential_pool) && store.providers === undefined) store.providers = {};
-}
-
-/** `suppressed_sources[provider]` as a list of strings (a copy). */
-export function suppressedSources(store: AuthStore, provider: string): string[] {
-  const all = store.suppressed_sources;
-  if (!isRecord(all) || !Object.hasOwn(all, provider)) return [];
-  const list = all[provider];
-  return Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : [];
-}
-
-/** Adds `source` to `suppressed_sources[provider]` as suppress_credential_source does (appended once). */
-export function suppressSource(store: AuthStore, provider: string, source: string): boolean {
-  let all = store.suppressed_sources;
-  if (all === undefined || all === null) all = store.suppressed_sources = {};
-  if (!isRecord(all)) throw new StoreShapeError('suppressed_sources', 'an object');
-  let list = Object.hasOwn(all, provider) ? all[provider] : undefined;
-  if (list === undefined || list === null) list = all[provider] = [];
-  if (!Array.isArray(list)) throw new StoreShapeError(`suppressed_sources.${provider}`, 'a list');
-  if (list.includes(source)) return false;
-  list.push(source);
-  return true;
 }
 
 /** True for sources Hermes Agent treats as the user's own entries (`manual`, `manual:*`): never re-seeded. */

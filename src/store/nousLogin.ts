@@ -6,15 +6,15 @@
  * dead login (`last_auth_error`) is dropped, as Hermes' own login (which replaces the state) drops it.
  */
 import type { AuthStore } from './authStore.js';
+import { isRecord } from './pool.js';
 import {
-  clearSuppressedSources,
-  isRecord,
   markProviderActiveIfUnset,
   objectEntries,
   POOL_STATUS_RESET,
   providerState,
   setProviderState,
   SINGLETON_SOURCE,
+  unsuppressSources,
 } from './providerState.js';
 
 /** The provider id of Nous Portal. */
@@ -53,7 +53,7 @@ export function saveNousLogin(store: AuthStore, fresh: Record<string, unknown>):
   if (!isRecord(merged.tls)) merged.tls = { insecure: false, ca_bundle: null };
   setProviderState(store, NOUS_PROVIDER_ID, merged);
   markProviderActiveIfUnset(store, NOUS_PROVIDER_ID);
-  clearSuppressedSources(store, NOUS_PROVIDER_ID);
+  unsuppressSources(store, NOUS_PROVIDER_ID);
   const pool = store.credential_pool;
   for (const entry of objectEntries(isRecord(pool) ? pool[NOUS_PROVIDER_ID] : undefined)) {
     if (entry.source !== SINGLETON_SOURCE) continue;

@@ -17,10 +17,8 @@
  * only by what Hermes Agent keeps: the claims of the stored access token, never fields it drops.
  */
 import type { AuthStore } from './authStore.js';
-import { upsertPoolEntry, type PoolEntry } from './pool.js';
+import { isRecord, upsertPoolEntry, type PoolEntry } from './pool.js';
 import {
-  clearSuppressedSources,
-  isRecord,
   markProviderActiveIfUnset,
   nextPriority,
   objectEntries,
@@ -28,6 +26,7 @@ import {
   providerState,
   setProviderState,
   SINGLETON_SOURCE,
+  unsuppressSources,
 } from './providerState.js';
 
 /** `source` of entries made by a device-code login outside the singleton (this program, `hermes auth add`). */
@@ -100,7 +99,7 @@ export function saveOAuthLogin(store: AuthStore, login: OAuthLogin): OAuthSaveRe
     result = { entry, created: true, singletonUpdated: false };
   }
   if (firstCredential) markProviderActiveIfUnset(store, login.provider);
-  clearSuppressedSources(store, login.provider);
+  unsuppressSources(store, login.provider);
   return result;
 }
 

@@ -157,7 +157,7 @@ function isEntry(value: unknown): value is PoolEntry {
   return isRecord(value) && typeof value.id === 'string' && value.id !== '';
 }
 
-/** True for a plain (non-array) object. */
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** True for a plain (non-array) object (the one shape test every store module uses). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -5,8 +5,7 @@
  * Agent function (hermes_cli/auth.py, agent/credential_pool.py) does.
  */
 import type { AuthStore } from './authStore.js';
-import type { PoolEntry } from './pool.js';
-import { StoreShapeError } from './pool.js';
+import { isRecord, StoreShapeError, type PoolEntry } from './pool.js';
 import { jsonNumber } from './jsonText.js';
 
 /**
@@ -24,11 +23,6 @@ export const POOL_STATUS_RESET = {
 
 /** `source` of the pool entry Hermes Agent seeds from a `providers.<id>` singleton (`_seed_from_singletons`). */
 export const SINGLETON_SOURCE = 'device_code';
-
-/** True for a plain (non-array) object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** `providers.<id>` when it is an object; StoreShapeError when `providers` is something else than an object. */
 export function providerState(store: AuthStore, id: string): Record<string, unknown> | undefined {
@@ -67,23 +61,62 @@ export function markProviderActiveIfUnset(store: AuthStore, id: string): boolean
   return true;
 }
 
-/**
- * Clears every `suppressed_sources[<provider>]` marker, as `hermes auth add` does for a new credential
- * (`unsuppress_credential_source` for each): the provider's list goes, and the section when it is empty.
- * True when something was removed.
+/*
+ * `suppressed_sources`: `{<provider>: [<source>, …]}`, the credential sources a user removed (`hermes auth
+ * remove`) that Hermes Agent must not seed again. One rule for a malformed value: reading treats it as "no
+ * markers" (as Hermes' `is_source_suppressed` does), while every edit throws StoreShapeError so the
+ * surrounding updateAuthStore writes nothing rather than guess over a value Hermes Agent wrote.
  */
-export function clearSuppressedSources(store: AuthStore, provider: string): boolean {
-  const suppressed = store.suppressed_sources;
-  if (!isRecord(suppressed) || !Object.hasOwn(suppressed, provider)) return false;
-  delete suppressed[provider];
-  if (Object.keys(suppressed).length === 0) delete store.suppressed_sources;
-  return true;
+
+/** `suppressed_sources[provider]` as a list of strings (a copy); empty when missing or malformed. */
+export function suppressedSources(store: AuthStore, provider: string): string[] {
+  const all = store.suppressed_sources;
+  if (!isRecord(all) || !Object.hasOwn(all, provider)) return [];
+  const list = all[provider];
+  return Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : [];
 }
 
 /** True when `suppressed_sources[<provider>]` holds a marker (so a Copilot save knows to touch auth.json). */
 export function hasSuppressedSources(store: AuthStore, provider: string): boolean {
   const suppressed = store.suppressed_sources;
   return isRecord(suppressed) && Object.hasOwn(suppressed, provider);
+}
+
+/** The map and the provider's list for an edit; StoreShapeError when either has the wrong shape. */
+function suppressedList(store: AuthStore, provider: string): { all?: Record<string, unknown>; list?: unknown[] } {
+  const all: unknown = store.suppressed_sources;
+  if (all === undefined || all === null) return {};
+  if (!isRecord(all)) throw new StoreShapeError('suppressed_sources', 'an object');
+  const list = Object.hasOwn(all, provider) ? all[provider] : undefined;
+  if (list === undefined || list === null) return { all };
+  if (!Array.isArray(list)) throw new StoreShapeError(`suppressed_sources.${provider}`, 'a list');
+  return { all, list };
+}
+
+/** Adds `source` to `suppressed_sources[provider]` as `suppress_credential_source` does (appended once); true when added. */
+export function suppressSource(store: AuthStore, provider: string, source: string): boolean {
+  let { all, list } = suppressedList(store, provider);
+  all ??= store.suppressed_sources = {};
+  list ??= all[provider] = [];
+  if (list.includes(source)) return false;
+  list.push(source);
+  return true;
+}
+
+/**
+ * Removes `source` from `suppressed_sources[provider]` as `unsuppress_credential_source` does, or without
+ * `source` every marker of the provider (what `hermes auth add` does for a new credential): an empty list
+ * leaves the map, an empty map leaves the store. Returns the sources removed.
+ */
+export function unsuppressSources(store: AuthStore, provider: string, source?: string): string[] {
+  const { all, list } = suppressedList(store, provider);
+  if (!all || !list) return [];
+  const removed = list.filter((s): s is string => typeof s === 'string' && (source === undefined || s === source));
+  const kept = source === undefined ? [] : list.filter((s) => s !== source);
+  if (kept.length > 0) all[provider] = kept;
+  else delete all[provider];
+  if (Object.keys(all).length === 0) delete store.suppressed_sources;
+  return removed;
 }
 
 /** The object entries of a pool list (Hermes Agent ignores anything else). */

@@ -11,7 +11,6 @@ import {
   checkProviderId,
   claimText,
   isPoolEntry,
-  isRecord,
   jwtClaims,
   keepReadableByHermes,
   poolList,
@@ -20,7 +19,7 @@ import {
   STATUS_FIELDS,
   text,
 } from './hermesPool.js';
-import { newEntryId, StoreShapeError, type PoolEntry } from './pool.js';
+import { isRecord, newEntryId, StoreShapeError, type PoolEntry } from './pool.js';
 import { jsonNumber } from './jsonText.js';
 
 /** Who an account is, as far as its tokens and saved fields tell. */

@@ -21,18 +21,17 @@ import {
   COPILOT_ENV_KEY,
   COPILOT_SOURCES,
   isPoolEntry,
-  isRecord,
   keepReadableByHermes,
   poolList,
   singletonSeeds,
   singletonState,
   singletonTokens,
   SINGLETON_SOURCES,
-  suppressSource,
   text,
 } from './hermesPool.js';
-import { StoreShapeError, type PoolEntry } from './pool.js';
+import { isRecord, StoreShapeError, type PoolEntry } from './pool.js';
 import { jsonNumber } from './jsonText.js';
+import { suppressSource } from './providerState.js';
 
 /** An account that was removed. */
 export interface RemovedAccount {

@@ -279,6 +279,16 @@ describe('api key save', () => {
     assert.equal(await readFile(path.join(home, 'auth.json'), 'utf8'), before);
   });
 
+  it('writes nothing when suppressed_sources has a shape Hermes Agent never writes', async (t: TestContext) => {
+    for (const suppressed of ['env:DEEPSEEK_API_KEY', { deepseek: 'env:DEEPSEEK_API_KEY' }]) {
+      const home = tempDir(t);
+      const before = JSON.stringify({ credential_pool: {}, suppressed_sources: suppressed });
+      await writeFile(path.join(home, 'auth.json'), before);
+      await assert.rejects(saveApiKey(ctx, home, spec('deepseek'), GOOD), StoreShapeError);
+      assert.equal(await readFile(path.join(home, 'auth.json'), 'utf8'), before);
+    }
+  });
+
   it('refuses a malformed key or label before touching the file', async (t: TestContext) => {
     const home = tempDir(t);
     await assert.rejects(saveApiKey(ctx, home, spec('deepseek'), 'a\u0000b'), ApiKeyFormatError);
