@@ -17,10 +17,8 @@ import { safeMessage } from '../util/secrets.js';
 import { API_KEY_PROVIDERS, type ApiKeyProviderSpec } from './apiKeyProviders.js';
 import { TransientProviderError } from './errors.js';
 import { OPENROUTER_BASE_URL, OPENROUTER_PKCE_SOURCE, OPENROUTER_PROVIDER_ID } from './openrouter.js';
-import { ENTRY_STATUS_RESET } from './poolCredentials.js';
-import { unsuppressSources } from '../store/providerState.js';
+import { nextPriority, POOL_STATUS_RESET, unsuppressSources } from '../store/providerState.js';
 import type { ProviderContext, StepBounds } from './types.js';
-import { jsonNumber } from '../store/jsonText.js';
 
 export { API_KEY_PROVIDERS, type ApiKeyProviderSpec, type KeyAuthStyle } from './apiKeyProviders.js';
 
@@ -275,17 +273,16 @@ async function saveKeyEntry(ctx: ProviderContext, home: string, spec: KeyEntrySp
     (store) => {
       const entries = existingEntries(store, spec.provider);
       const same = entries.find((e) => isManual(e) && e.access_token === spec.key);
-      const priorities = entries.map((e) => jsonNumber(e.priority)).filter((p): p is number => p !== undefined && Number.isFinite(p));
       const fields: PoolEntry = same
-        ? { id: same.id, ...(spec.label && { label: spec.label }), base_url: spec.baseUrl, ...ENTRY_STATUS_RESET }
+        ? { id: same.id, ...(spec.label && { label: spec.label }), base_url: spec.baseUrl, ...POOL_STATUS_RESET }
         : {
             id: '', // upsertPoolEntry picks an id no entry has
             label: spec.label ?? spec.defaultLabel(entries.length),
             auth_type: 'api_key',
-            priority: priorities.length ? Math.max(...priorities) + 1 : 0,
+            priority: nextPriority(entries),
             source: spec.source,
             access_token: spec.key,
-            ...ENTRY_STATUS_RESET,
+            ...POOL_STATUS_RESET,
             base_url: spec.baseUrl,
             request_count: 0,
           };

@@ -1,11 +1,7 @@
 /** Saving and listing device-code OAuth accounts kept in the credential pool (OpenAI Codex, xAI). */
 import { listPoolEntries, readAuthStore, updateAuthStore, type EntryDetails } from '../store/index.js';
 import { saveOAuthLogin, type OAuthLogin } from '../store/oauthLogin.js';
-import { POOL_STATUS_RESET } from '../store/providerState.js';
 import type { AccountSummary, AccountView, ProviderContext } from './types.js';
-
-/** Hermes Agent's per-entry health fields, cleared when a login rewrites an entry's tokens. */
-export const ENTRY_STATUS_RESET = POOL_STATUS_RESET;
 
 /** A login to save, less the time stamp (taken from the provider context's clock). */
 export type PoolLogin = Omit<OAuthLogin, 'nowIso'>;

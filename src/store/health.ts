@@ -32,7 +32,7 @@ import { isRecord, type PoolEntry } from './pool.js';
 import { safeMessage } from '../util/secrets.js';
 import type { Clock } from '../util/clock.js';
 import { jsonNumber } from './jsonText.js';
-import { suppressedSources } from './providerState.js';
+import { nextPriority, suppressedSources } from './providerState.js';
 
 export type AccountHealth = 'ok' | 'exhausted' | 'dead' | 'expired' | 'unknown';
 
@@ -344,7 +344,8 @@ function unseededAccount(
   inputs: HealthInputs,
   nowS: number,
 ): AccountHealthView | undefined {
-  const nextPriority = views.reduce((max, v) => Math.max(max, v.priority), -1) + 1;
+  // where Hermes Agent's seeding would put it: after every entry shown
+  const priority = nextPriority(views);
   if (provider === 'copilot') {
     const token = inputs.env?.(COPILOT_ENV_KEY);
     const hasEntry = views.some((v) => v.hermesSource === `env:${COPILOT_ENV_KEY}` || v.hermesSource === 'gh_cli');
@@ -357,7 +358,7 @@ function unseededAccount(
       health: suppressedSources(store, provider).includes(`env:${COPILOT_ENV_KEY}`) ? 'unknown' : 'ok',
       ...(suppressedSources(store, provider).includes(`env:${COPILOT_ENV_KEY}`) && { healthDetail: 'suppressed: Hermes Agent ignores it' }),
       reloginRequired: false,
-      priority: nextPriority,
+      priority,
       usedFirst: false,
     };
   }
@@ -371,7 +372,7 @@ function unseededAccount(
     hermesSource: seedSource,
     health: 'ok',
     reloginRequired: false,
-    priority: nextPriority,
+    priority,
     usedFirst: false,
   };
   if (quarantined) {

@@ -10,16 +10,6 @@ import { isRecord, type PoolEntry } from './pool.js';
 import { StoreError } from './storeError.js';
 import { jsonNumber } from './jsonText.js';
 
-/** Hermes Agent's per-entry health fields, cleared (set to null) by a fresh login or `hermes auth reset`. */
-export const STATUS_FIELDS = [
-  'last_status',
-  'last_status_at',
-  'last_error_code',
-  'last_error_reason',
-  'last_error_message',
-  'last_error_reset_at',
-] as const;
-
 /** Providers whose login Hermes Agent keeps in `providers.<id>` and seeds into the pool, with the seeded source. */
 export const SINGLETON_SOURCES: Readonly<Record<string, string>> = {
   nous: 'device_code',

@@ -16,11 +16,10 @@ import {
   poolList,
   singletonState,
   SINGLETON_SOURCES,
-  STATUS_FIELDS,
   text,
 } from './hermesPool.js';
 import { isRecord, newEntryId, StoreShapeError, type PoolEntry } from './pool.js';
-import { jsonNumber } from './jsonText.js';
+import { nextPriority, POOL_STATUS_RESET } from './providerState.js';
 
 /** Who an account is, as far as its tokens and saved fields tell. */
 export interface AccountIdentity {
@@ -119,7 +118,7 @@ export function applyRelogin(
     if (value === undefined || key === 'id' || key === 'priority') continue;
     entry[key] = value;
   }
-  for (const field of STATUS_FIELDS) entry[field] = null;
+  Object.assign(entry, POOL_STATUS_RESET);
   entry.id = keep.id;
   if (keep.priority !== undefined) entry.priority = keep.priority;
   if (text(keep.label)) entry.label = keep.label; // a user's label is kept on re-sign-in (CONTRACT §4)
@@ -165,7 +164,7 @@ function appendEntry(store: AuthStore, provider: string, fresh: PoolEntry, nowIs
   const taken = new Set(entries.map((e) => e.id));
   let id = newEntryId();
   while (taken.has(id)) id = newEntryId();
-  const priority = entries.reduce((max, e) => Math.max(max, jsonNumber(e.priority) ?? 0), -1) + 1;
+  const priority = nextPriority(entries);
   const entry: PoolEntry = { ...fresh, id, priority, created_at: fresh.created_at ?? nowIso, updated_at: nowIso };
   list.push(entry);
   return entry;

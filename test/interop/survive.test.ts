@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../store/helpers.js';
+import { POOL_STATUS_RESET } from '../../src/store/providerState.js';
 import { codexAccessToken, hermesRead, jwt, needHermes, refreshToken, runHermes, type HermesEntry } from './hermes.js';
 import { saveCodex, saveCopilot, saveNous, saveXai, type CodexAccount } from './ours.js';
 
@@ -95,12 +96,7 @@ describe('a profile written by Hermes Agent survives every write of this program
       access_token: bob.accessToken,
       refresh_token: bob.refreshToken,
       last_refresh: after.credential_pool['openai-codex'].find((e) => e.id === bobEntry.id)!.last_refresh,
-      last_status: null,
-      last_status_at: null,
-      last_error_code: null,
-      last_error_reason: null,
-      last_error_message: null,
-      last_error_reset_at: null,
+      ...POOL_STATUS_RESET,
     });
     assert.equal(await bytes(home), serialize(expected));
 

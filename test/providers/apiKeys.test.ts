@@ -20,6 +20,7 @@ import {
 } from '../../src/providers/apiKeys.js';
 import type { ProviderContext, StepBounds } from '../../src/providers/types.js';
 import { StoreShapeError } from '../../src/store/index.js';
+import { POOL_STATUS_RESET } from '../../src/store/providerState.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startModelsFake, type ModelsFake, type ModelsStyle } from '../fakes/modelsFake.js';
@@ -230,12 +231,7 @@ describe('api key save', () => {
       priority: 0,
       source: 'manual',
       access_token: GOOD,
-      last_status: null,
-      last_status_at: null,
-      last_error_code: null,
-      last_error_reason: null,
-      last_error_message: null,
-      last_error_reset_at: null,
+      ...POOL_STATUS_RESET,
       base_url: 'https://api.deepseek.com/v1',
       request_count: 0,
     }]);
