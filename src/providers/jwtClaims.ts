@@ -1,34 +1,16 @@
 /**
  * Reading a JWT's claims to label an account. The claims are decoded, never verified: they may name an
- * account on screen or in auth.json, and must never decide who may do what.
+ * account on screen or in auth.json, and must never decide who may do what. The decoding itself is the
+ * store's (store/hermesPool.ts jwtClaims/claimText); this module knows which claims OpenAI's tokens carry.
  */
-import { decodeJwt, type JWTPayload } from 'jose';
-
-/** Decodes a JWT's payload without verifying it; undefined when the value is not a readable JWT. */
-export function readClaims(token: unknown): JWTPayload | undefined {
-  if (typeof token !== 'string' || token.split('.').length !== 3) return undefined;
-  try {
-    return decodeJwt(token);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The non-empty string at `path` inside `claims` (e.g. ['https://api.openai.com/auth', 'chatgpt_plan_type']). */
-export function claimString(claims: JWTPayload | undefined, ...path: string[]): string | undefined {
-  let value: unknown = claims;
-  for (const key of path) {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
+import type { JWTPayload } from 'jose';
+import { claimText, jwtClaims } from '../store/hermesPool.js';
 
 /** The first non-empty string found at any of `paths`, looking through each token's claims in order. */
 export function firstClaim(claimSets: Array<JWTPayload | undefined>, paths: string[][]): string | undefined {
   for (const claims of claimSets) {
     for (const path of paths) {
-      const value = claimString(claims, ...path);
+      const value = claimText(claims, ...path);
       if (value !== undefined) return value;
     }
   }
@@ -51,7 +33,7 @@ const OPENAI_PROFILE = 'https://api.openai.com/profile';
 
 /** Reads OpenAI's account claims from the given tokens (id token first, then access token); ignores unreadable ones. */
 export function openAiAccountClaims(...tokens: unknown[]): OpenAiAccountClaims {
-  const claimSets = tokens.map(readClaims).filter((c): c is JWTPayload => c !== undefined);
+  const claimSets = tokens.map(jwtClaims).filter((c): c is JWTPayload => c !== undefined);
   const out: OpenAiAccountClaims = {};
   const fields: Array<[keyof OpenAiAccountClaims, string[][]]> = [
     ['accountId', [[OPENAI_AUTH, 'chatgpt_account_id']]],

@@ -8,7 +8,7 @@ import { saveNousLogin } from '../store/nousLogin.js';
 import { nousSharedPath, writeNousShared } from '../store/nousShared.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
-import { readClaims } from './jwtClaims.js';
+import { jwtClaims } from '../store/hermesPool.js';
 import { fixedServer, pollDeviceToken, requestDeviceAuthorization, type DeviceGrantClient, type DeviceGrantSecret, type TokenAnswer } from './rfc8628.js';
 import { resolveIssuer } from './issuer.js';
 import { defineProvider, type AccountSummary, type AccountView } from './types.js';
@@ -82,7 +82,7 @@ export function nousState(answer: TokenAnswer, portalBaseUrl: string, nowMs: num
   const expiresIn = Math.max(0, Math.floor(answer.expires_in ?? 0));
   const obtainedAt = new Date(nowMs).toISOString();
   const expiresAt = new Date(nowMs + expiresIn * 1000).toISOString();
-  const exp = readClaims(answer.access_token)?.exp;
+  const exp = jwtClaims(answer.access_token)?.exp;
   const hasExp = typeof exp === 'number' && Number.isFinite(exp);
   const agentKeyExpiresAt = hasExp ? new Date(exp * 1000).toISOString() : expiresAt;
   const agentKeyExpiresIn = hasExp ? Math.max(0, Math.floor(exp - nowMs / 1000)) : expiresIn;

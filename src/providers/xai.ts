@@ -6,7 +6,7 @@
 import type { PoolEntry } from '../store/index.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
-import { claimString, readClaims } from './jwtClaims.js';
+import { claimText, jwtClaims } from '../store/hermesPool.js';
 import { poolAccountViews, savePoolLogin, type PoolLogin } from './poolCredentials.js';
 import {
   discoverServer,
@@ -82,9 +82,9 @@ export function xaiTokens(answer: TokenAnswer): XaiTokens {
   if (typeof answer.refresh_token !== 'string' || answer.refresh_token === '') {
     throw new ProviderError('xAI answered without a refresh token, so the sign-in would not last; start the sign-in again.');
   }
-  const claimSets = [readClaims(answer.id_token), readClaims(answer.access_token)];
-  const sub = claimSets.map((c) => claimString(c, 'sub')).find((v) => v !== undefined);
-  const email = claimSets.map((c) => claimString(c, 'email')).find((v) => v !== undefined);
+  const claimSets = [jwtClaims(answer.id_token), jwtClaims(answer.access_token)];
+  const sub = claimSets.map((c) => claimText(c, 'sub')).find((v) => v !== undefined);
+  const email = claimSets.map((c) => claimText(c, 'email')).find((v) => v !== undefined);
   return {
     accessToken: answer.access_token,
     refreshToken: answer.refresh_token,
@@ -108,7 +108,7 @@ function xaiAccount(tokens: XaiTokens): AccountSummary {
 
 /** The `sub` an access token names, or undefined when it is not a readable JWT. */
 function tokenSub(accessToken: unknown): string | undefined {
-  return claimString(readClaims(accessToken), 'sub');
+  return claimText(jwtClaims(accessToken), 'sub');
 }
 
 /**
@@ -125,7 +125,7 @@ export function xaiSameAccount(sub: string | undefined, stored: Readonly<Record<
 
 /** What an entry shows besides its label: the email its access token names. */
 export function xaiEntryDetails(entry: PoolEntry): { email?: string } {
-  const email = claimString(readClaims(entry.access_token), 'email');
+  const email = claimText(jwtClaims(entry.access_token), 'email');
   return email ? { email } : {};
 }
 
