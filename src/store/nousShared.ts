@@ -11,6 +11,7 @@ import { systemClock } from '../util/clock.js';
 import { removeStaleTemps, writeFileAtomic } from './atomicWrite.js';
 import { hermesRootOf } from './home.js';
 import { acquireFlock } from './lock.js';
+import { checkComponentsUnder } from './safeOpen.js';
 import { ownerToKeep, serializeByPath } from './serialize.js';
 import { stringifyJson } from './jsonText.js';
 
@@ -90,8 +91,14 @@ export async function writeNousShared(
   if (content === undefined) return undefined;
   const file = nousSharedPath(home, where);
   const dir = path.dirname(file);
+  // `<root>/shared` lies in the home's owner's hands (a folder the operator named in HERMES_SHARED_AUTH_DIR
+  // does not): a link there would point the write, made as root over a user's home, at any folder
+  const root = where.sharedAuthDir?.trim() ? undefined : path.dirname(dir);
   return serializeByPath(file, async () => {
+    if (root !== undefined) await checkComponentsUnder(root, file);
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    // and again once it exists, should it have been swapped for a link in between
+    if (root !== undefined) await checkComponentsUnder(root, file);
     const owner = await ownerToKeep(dir);
     const lock = await acquireFlock(path.join(dir, 'nous_auth.lock'), { timeoutMs: LOCK_TIMEOUT_MS, clock, owner, onWait: opts.onLockWait });
     try {

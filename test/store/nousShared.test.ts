@@ -1,10 +1,11 @@
 /** The shared Nous store (`<root>/shared/nous_auth.json`): where it is, what it holds, and its lock. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { nousSharedContent, nousSharedDir, writeNousShared } from '../../src/store/nousShared.js';
+import { UnsafeFileError } from '../../src/store/safeOpen.js';
 import { deferred } from '../helpers/deferred.js';
 import { LineChild, needPython, tempDir } from './helpers.js';
 
@@ -86,6 +87,19 @@ describe('writeNousShared', () => {
     const file = await writeNousShared(path.join(home, 'profiles', 'work'), {}, STATE);
     assert.equal(file, path.join(home, 'shared', 'nous_auth.json'));
     assert.equal((await stat(path.join(home, 'shared'))).mode & 0o777, 0o700);
+  });
+
+  test('refuses a `shared` folder that is a link, and writes nothing where it points', async (t) => {
+    const home = tempDir(t, 'nous-shared-');
+    const elsewhere = tempDir(t, 'nous-elsewhere-');
+    symlinkSync(elsewhere, path.join(home, 'shared'));
+    await assert.rejects(writeNousShared(path.join(home, 'profiles', 'work'), {}, STATE), (err: unknown) => err instanceof UnsafeFileError && err.reason === 'symlink');
+    assert.deepEqual(readdirSync(elsewhere), []);
+    // a dangling link would make mkdir -p create its target: refused as well
+    const dangling = tempDir(t, 'nous-shared-');
+    symlinkSync(path.join(elsewhere, 'made'), path.join(dangling, 'shared'));
+    await assert.rejects(writeNousShared(dangling, {}, STATE), UnsafeFileError);
+    assert.deepEqual(readdirSync(elsewhere), []);
   });
 
   test('writes nothing for a state without a refresh token', async (t) => {
