@@ -17,7 +17,7 @@
  */
 import type { ProviderConfig } from '../config.js';
 import { randomBytes } from 'node:crypto';
-import { watch, promises as fsp, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { updateAuthStore, upsertPoolEntry, type AuthStore, type PoolEntry } from '../store/index.js';
@@ -25,6 +25,7 @@ import type { Clock } from '../util/clock.js';
 import { ProviderError } from './errors.js';
 import { removeEnvValues } from '../store/envFile.js';
 import { unsuppressSources } from '../store/providerState.js';
+import { readRegularFile, UnsafeFileError } from '../store/safeOpen.js';
 import type { AccountSummary, PollOutcome, ProviderContext } from './types.js';
 
 export const ANTHROPIC_PROVIDER_ID = 'anthropic';
@@ -62,19 +63,21 @@ export function claudeCodeCredentialsPath(config: Pick<ProviderConfig, 'claudeCo
   return path.join(dir, '.credentials.json');
 }
 
-/** Reads the file (at most MAX_CREDENTIALS_BYTES) as text without a BOM; a failure names why. */
+/**
+ * Reads the file (at most MAX_CREDENTIALS_BYTES) as text without a BOM; a failure names why. Opened as the
+ * store opens a user's files (O_NOFOLLOW | O_NONBLOCK): a FIFO planted there cannot hold a thread, and a
+ * link cannot point the server at another file; either is "unreadable", anything but a file "malformed".
+ */
 async function readCredentialsText(file: string): Promise<string | 'missing' | 'unreadable' | 'malformed'> {
-  let handle: fsp.FileHandle | undefined;
   try {
-    handle = await fsp.open(file, 'r');
-    const stat = await handle.stat();
-    if (!stat.isFile() || stat.size > MAX_CREDENTIALS_BYTES) return 'malformed';
-    return (await handle.readFile('utf8')).replace(/^\uFEFF/, '');
+    const read = await readRegularFile(file);
+    if (read === undefined) return 'missing';
+    if (read.stat.size > MAX_CREDENTIALS_BYTES) return 'malformed';
+    return read.bytes.toString('utf8').replace(/^\uFEFF/, '');
   } catch (error) {
+    if (error instanceof UnsafeFileError) return error.reason === 'symlink' ? 'unreadable' : 'malformed';
     const code = (error as NodeJS.ErrnoException | null)?.code;
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'unreadable';
-  } finally {
-    await handle?.close();
   }
 }
 

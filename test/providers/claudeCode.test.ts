@@ -1,7 +1,8 @@
 /** Claude Code link: locating and judging the credentials file (without reading the token out), waiting for it, linking. */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   claudeCodeActionRequired,
@@ -76,6 +77,18 @@ describe('claude code credentials file', () => {
       if (!state.linkable) assertNoToken(claudeCodeActionRequired(state, 'box1'));
     });
   }
+
+  it('refuses a FIFO at once (it could hold a thread forever) and a link (it could point anywhere)', { timeout: 10_000 }, async (t: TestContext) => {
+    const dir = tempDir(t);
+    const fifo = path.join(dir, '.credentials.json');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    assert.deepEqual(await inspectClaudeCodeCredentials(fifo, NOW), { linkable: false, file: fifo, reason: 'malformed' });
+    const real = path.join(tempDir(t), 'real.json');
+    await writeFile(real, credentials({ accessToken: ACCESS }));
+    const link = path.join(tempDir(t), '.credentials.json');
+    await symlink(real, link);
+    assert.deepEqual(await inspectClaudeCodeCredentials(link, NOW), { linkable: false, file: link, reason: 'unreadable' });
+  });
 
   it('tolerates a BOM, and says what to run on which host when nothing is linkable', async (t: TestContext) => {
     const dir = tempDir(t);
