@@ -1,5 +1,5 @@
 /**
- * A Hermes profile's auth.json, shared with Hermes Agent (CONTRACT §4): lockless reads, and one
+ * A Hermes profile's auth.json, shared with Hermes Agent (docs/api.md, Files): lockless reads, and one
  * read-modify-write path (updateAuthStore) under an in-process queue plus the flock on auth.lock.
  */
 import { EventEmitter } from 'node:events';

@@ -45,14 +45,14 @@ export const EXHAUSTED_TTL_SECONDS = { 401: 5 * 60, 429: 60 * 60, default: 60 * 
 /** Why an entry is benched, as `hermes auth list` classifies it (_classify_exhausted_status). */
 export type ExhaustedKind = 'rate-limited' | 'auth failed' | 'exhausted';
 
-/** One account, as the lifecycle sees it. No secrets; maps onto CONTRACT §3's account fields. */
+/** One account, as the lifecycle sees it. No secrets; maps onto the account fields of docs/api.md's GET /api/onboarding/providers. */
 export interface AccountHealthView {
   /** The pool entry id; a provider id for a `providers.<id>` login not seeded yet; `env` for Copilot's `.env` token. */
   id: string;
   label: string;
   email?: string;
   plan?: string;
-  /** How it was signed in (CONTRACT §3 `source`). */
+  /** How it was signed in (an account's `source`, not yet listed under GET /api/onboarding/providers in docs/api.md). */
   source: SourceKind;
   /** Hermes Agent's own source string (`manual:device_code`, `env:XAI_API_KEY`…). */
   hermesSource: string;

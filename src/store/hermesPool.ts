@@ -131,7 +131,7 @@ export function isBorrowedSource(provider: string, source: string): boolean {
   return !PERSISTABLE.has(`${provider.trim().toLowerCase()} ${s}`);
 }
 
-/** How an account was signed in, as the page names it (CONTRACT §3 `source`). */
+/** How an account was signed in, as the page names it (an account's `source`, not yet listed under GET /api/onboarding/providers in docs/api.md). */
 export type SourceKind = 'device_code' | 'pkce' | 'linked' | 'api_key' | 'env' | 'config' | 'other';
 
 /** The kind of a Hermes source string (`manual:device_code`, `hermes_pkce`, `claude_code`, `env:XAI_API_KEY`…). */

@@ -1,4 +1,4 @@
-/** Hermes home and profile resolution, done the way Hermes Agent does it (CONTRACT §2, §3). */
+/** Hermes home and profile resolution, done the way Hermes Agent does it (docs/api.md, Configuration and HTTP API's `profile`). */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,7 +71,7 @@ export function resolveActiveHome(opts: HomeOptions = {}): HomeResolution {
 }
 
 /**
- * The Hermes root for a home (CONTRACT §3): `~/.hermes` when the home lies inside it; otherwise the
+ * The Hermes root for a home (docs/api.md, Configuration): `~/.hermes` when the home lies inside it; otherwise the
  * home's grandparent when its parent is a `profiles` folder; otherwise the home itself.
  */
 export function hermesRootOf(home: string, userHome: string = os.homedir()): string {

@@ -175,7 +175,7 @@ function applyTokens(entry: PoolEntry, login: OAuthLogin): void {
   Object.assign(entry, POOL_STATUS_RESET);
 }
 
-/** A new `manual:device_code` entry at `priority` (the shape of CONTRACT §4). */
+/** A new `manual:device_code` entry at `priority` (the shape docs/api.md, Files › Codex and xAI, gives). */
 function newEntry(login: OAuthLogin, priority: number): PoolEntry {
   const hints = Object.fromEntries(Object.entries(login.ownerHints ?? {}).filter(([, v]) => v));
   return {

@@ -121,7 +121,7 @@ export function applyRelogin(
   Object.assign(entry, POOL_STATUS_RESET);
   entry.id = keep.id;
   if (keep.priority !== undefined) entry.priority = keep.priority;
-  if (text(keep.label)) entry.label = keep.label; // a user's label is kept on re-sign-in (CONTRACT §4)
+  if (text(keep.label)) entry.label = keep.label; // a user's label is kept on re-sign-in (docs/api.md, Files › Codex and xAI)
   if (keep.created_at !== undefined) entry.created_at = keep.created_at;
   if (fresh.refresh_token === undefined && Object.hasOwn(entry, 'refresh_token') && fresh.access_token !== undefined) {
     // the old refresh token belongs to the grant being replaced; keeping it would pair it with new tokens

@@ -1,5 +1,5 @@
 /**
- * The page's client for the public onboarding API (CONTRACT §3). Only this module talks to the server;
+ * The page's client for the public onboarding API (docs/api.md, HTTP API). Only this module talks to the server;
  * it adds the Bearer token when the page was opened with one and turns every failure into an ApiError
  * whose message a person can act on.
  */

@@ -440,7 +440,7 @@ describe('codex save and accounts', { timeout: 20_000 }, () => {
     return { ...run, saved };
   }
 
-  it('writes the CONTRACT §4 entry (0600) and keeps everything else in the file', async () => {
+  it('writes the docs/api.md (Files) entry (0600) and keeps everything else in the file', async () => {
     const other = {
       version: 1,
       active_provider: 'nous',

@@ -1,4 +1,4 @@
-/** Home and profile resolution: every rule of issue 2 §2 and CONTRACT §3, on real folders. */
+/** Home and profile resolution: every rule of issue 2 §2 and docs/api.md (Configuration, HTTP API `profile`), on real folders. */
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -143,7 +143,7 @@ describe('resolveActiveHome', () => {
 });
 
 describe('hermesRootOf', () => {
-  test('follows CONTRACT §3', (t) => {
+  test('follows docs/api.md (HTTP API `profile`)', (t) => {
     const userHome = tempDir(t);
     const native = path.join(userHome, '.hermes');
     assert.equal(hermesRootOf(native, userHome), native);

@@ -17,7 +17,7 @@ import { bytes, codexToken, readStore, writeStore } from './lifecycleFixtures.js
 const FAR = () => Math.floor(Date.now() / 1000) + 86_400;
 const clock = new ManualClock(Date.UTC(2026, 10, 30, 13, 0, 0));
 
-/** A Codex pool entry as our sign-in saves it (CONTRACT §4). */
+/** A Codex pool entry as our sign-in saves it (docs/api.md, Files › Codex and xAI). */
 function codexEntry(id: string, priority: number, who: { accountId: string; sub: string; email: string }, refresh: string, label = `Codex OAuth (${who.email})`): PoolEntry {
   return {
     id,

@@ -9,7 +9,7 @@ import type { RedisConnection } from './connection.js';
 import { FlowKeys } from './keys.js';
 import type { CreateInput, CreateResult, FlowState, LeaseAcquireResult, RateResult, SweepResult, TransitionInput, TransitionResult } from './scripts.js';
 
-/** How long an ended flow is kept before Redis forgets it (CONTRACT: five minutes after it ends). */
+/** How long an ended flow is kept before Redis forgets it (docs/api.md, Status values and invariants: five minutes after it ends). */
 export const DEFAULT_RETENTION_MS = 5 * 60_000;
 /** The record field holding the sealed secret. */
 export const SECRET_FIELD = 'secret';
