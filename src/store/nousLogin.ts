@@ -8,7 +8,6 @@
 import type { AuthStore } from './authStore.js';
 import { isRecord } from './pool.js';
 import {
-  markProviderActiveIfUnset,
   objectEntries,
   POOL_STATUS_RESET,
   providerState,
@@ -43,7 +42,8 @@ const SEEDED_FIELDS = [
 /**
  * Merges the fresh login `fresh` into `providers.nous` (edited in place, inside updateAuthStore) and
  * returns the merged state. A state without `tls` gets Hermes Agent's default (verification on, no
- * custom CA bundle), as its own login writes one. `active_provider` is set only when none is set.
+ * custom CA bundle), as its own login writes one. `active_provider` becomes `nous`, as Hermes Agent's own Nous
+ * login sets it (`persist_nous_credentials` → `_save_provider_state`).
  */
 export function saveNousLogin(store: AuthStore, fresh: Record<string, unknown>): Record<string, unknown> {
   const existing = providerState(store, NOUS_PROVIDER_ID) ?? {};
@@ -52,7 +52,7 @@ export function saveNousLogin(store: AuthStore, fresh: Record<string, unknown>):
   delete merged.last_auth_error;
   if (!isRecord(merged.tls)) merged.tls = { insecure: false, ca_bundle: null };
   setProviderState(store, NOUS_PROVIDER_ID, merged);
-  markProviderActiveIfUnset(store, NOUS_PROVIDER_ID);
+  store.active_provider = NOUS_PROVIDER_ID;
   unsuppressSources(store, NOUS_PROVIDER_ID);
   const pool = store.credential_pool;
   for (const entry of objectEntries(isRecord(pool) ? pool[NOUS_PROVIDER_ID] : undefined)) {

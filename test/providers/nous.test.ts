@@ -105,7 +105,7 @@ describe('nous (Nous Portal device login)', () => {
       tls: { insecure: false, ca_bundle: null },
     });
     assert.deepEqual(store.providers.other, { x: 1 });
-    assert.equal(store.active_provider, 'openrouter');
+    assert.equal(store.active_provider, 'nous', 'as Hermes Agent\'s own Nous login (_save_provider_state) sets it');
     assert.equal(store.extra, true);
     assert.deepEqual(store.credential_pool, { nous: [] });
     assert.equal((await fsp.stat(path.join(home, 'auth.json'))).mode & 0o777, 0o600);
