@@ -16,15 +16,17 @@ export function needHermesAgent(t: TestContext): boolean {
 
 /**
  * Runs one hermes_providers.py command with HERMES_HOME=`home` and HOME=`userHome`, in a clean
- * environment (plus `extraEnv`); returns its JSON. Throws with its stderr when it fails.
+ * environment (plus `extraEnv`); returns its JSON. Throws with its stderr when it fails. A secret the
+ * command needs goes in `stdin`, never in `args` (argv is visible to every user of the machine).
  */
 export function runHermes<T = Record<string, unknown>>(
   userHome: string,
   home: string,
   args: string[],
   extraEnv: Record<string, string> = {},
+  stdin = '',
 ): T {
-  const r = spawnSync(hermesPython(), [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000, env: hermesEnv(userHome, home, extraEnv) });
+  const r = spawnSync(hermesPython(), [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000, env: hermesEnv(userHome, home, extraEnv), input: stdin });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`hermes_providers.py ${args[0]} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
