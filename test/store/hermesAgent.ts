@@ -4,6 +4,7 @@
  * the Hermes Agent folder come from test/helpers/python.ts (needHermes skips with a reason, fails in CI).
  */
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { fixture, hermesEnv as cleanEnv, hermesPython } from '../helpers/python.js';
 import { LineChild, tempDir } from './helpers.js';
@@ -62,11 +63,8 @@ export interface HermesList {
 
 /** Runs a few lines of Python against the home with Hermes Agent importable; returns the JSON it prints last. */
 export function hermesEval<T = unknown>(t: TestContext, home: string, code: string): T {
-  const prelude = [
-    'import json, socket',
-    'def _closed(*a, **k): raise OSError("network closed")',
-    'socket.socket.connect = _closed; socket.getaddrinfo = _closed; socket.create_connection = _closed',
-  ].join('\n');
+  // the drivers' sandbox closes the network before the code imports anything of Hermes Agent
+  const prelude = [`import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(SCRIPT))})`, 'import hermes_sandbox, json'].join('\n');
   const r = spawnSync(hermesPython(), ['-c', `${prelude}\n${code}`], { env: hermesEnv(t, home), encoding: 'utf8', timeout: 60_000 });
   if (r.error || r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
