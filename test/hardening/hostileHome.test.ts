@@ -14,7 +14,8 @@ import { UnsafeFileError } from '../../src/store/safeOpen.js';
 import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { safeMessage } from '../../src/util/secrets.js';
-import { needPython, pythonChild, tempDir } from '../store/helpers.js';
+import { needPython, requirePython } from '../helpers/python.js';
+import { pythonChild, tempDir } from '../store/helpers.js';
 
 const quiet = { logger: silentLogger() };
 const isRoot = process.getuid?.() === 0;
@@ -186,7 +187,7 @@ describe('hole 4: numbers Python keeps exactly', () => {
       'a=json.loads(sys.argv[1]); b=json.loads(open(sys.argv[2]).read())\n' +
       'for k in ("version","updated_at","active_provider"): b.pop(k, None)\n' +
       'print(json.dumps([a==b, repr(b["x"]), repr(b["y"]), repr(b["z"])]))\n';
-    const r = spawnSync('python3', ['-c', script, original, path.join(home, AUTH_FILE)], { encoding: 'utf8' });
+    const r = spawnSync(requirePython(['fcntl']), ['-c', script, original, path.join(home, AUTH_FILE)], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), [true, '9223372036854775807', '1.0', '[1e+16, 0.1, 0, 12345678901234567890123]']);
     const text = readFileSync(path.join(home, AUTH_FILE), 'utf8');
@@ -275,7 +276,7 @@ describe('hole 8: a token that python-dotenv would interpolate', () => {
   });
 
   test('every value written reads back exactly with python-dotenv (interpolation on, as Hermes Agent loads it)', async (t) => {
-    if (!needPython(t)) return;
+    if (!needPython(t, ['dotenv'])) return;
     const home = userHome(t);
     const file = path.join(home, '.env');
     writeFileSync(file, 'OPENAI_API_KEY=sk-users-key\n');
@@ -289,7 +290,7 @@ describe('hole 8: a token that python-dotenv would interpolate', () => {
     for (const [i, value] of values.entries()) await setEnvValue(file, keys[i]!, value);
     for (const value of refused) await assert.rejects(setEnvValue(file, 'R', value), EnvValueError, JSON.stringify(value));
     const r = spawnSync(
-      'python3',
+      requirePython(['dotenv']),
       ['-c', 'import json,sys\nfrom dotenv import dotenv_values\nprint(json.dumps(dotenv_values(sys.argv[1], encoding="utf-8")))', file],
       { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: 'sk-from-the-environment' } },
     );

@@ -1,52 +1,24 @@
 /**
  * Runs Hermes Agent's own credential code (`<repo>/../shared/hermes-agent`) through the driver
  * test/fixtures/hermes_interop.py, with the network closed, HOME an empty temp folder and HERMES_HOME the
- * home under test. Tests skip with a reason when python3 with httpx, PyYAML and python-dotenv, or the
- * Hermes Agent modules, are missing, and fail instead in CI.
+ * home under test. Python and the Hermes Agent folder come from test/helpers/python.ts (needHermes skips
+ * with a reason where they are missing, and fails instead in CI).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { SignJWT } from 'jose';
-import { allowedSkip } from '../helpers/requirements.js';
+import { fixture, hermesEnv, hermesPython } from '../helpers/python.js';
 
-/** The repository (this file runs from dist/test/interop). */
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-/** Hermes Agent's modules, next to the repository. */
-export const HERMES_AGENT_DIR = path.resolve(REPO, '..', 'shared', 'hermes-agent');
-/** The driver; .py files are not compiled, so it is read from the source tree. */
-const DRIVER = path.join(REPO, 'test', 'fixtures', 'hermes_interop.py');
+export { needHermes } from '../helpers/python.js';
+
+/** The driver. */
+const DRIVER = fixture('hermes_interop.py');
 /** Longest a driver run may take (imports alone take a second or two on a loaded machine). */
 const RUN_TIMEOUT_MS = 60_000;
-
-let python: { exe?: string; reason?: string } | undefined;
-
-/** The first Python that can import what Hermes Agent's credential code needs, or why there is none. */
-function findPython(): { exe?: string; reason?: string } {
-  if (python) return python;
-  if (!existsSync(path.join(HERMES_AGENT_DIR, 'hermes_cli', 'auth.py'))) {
-    return (python = { reason: `Hermes Agent's modules are not at ${HERMES_AGENT_DIR}` });
-  }
-  const candidates = [process.env.HERMES_ONBOARD_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
-  for (const exe of candidates) {
-    const r = spawnSync(exe, ['-c', 'import fcntl, httpx, yaml, dotenv'], { encoding: 'utf8' });
-    if (!r.error && r.status === 0) return (python = { exe });
-  }
-  return (python = { reason: 'no python3 with httpx, PyYAML and python-dotenv (apt-get install python3-httpx python3-yaml python3-dotenv)' });
-}
-
-/** Skips the test with a printed reason when Hermes Agent's code cannot run here; true when it may go on. */
-export function needHermes(t: TestContext): boolean {
-  const reason = allowedSkip(findPython().reason);
-  if (reason === undefined) return true;
-  t.diagnostic(`skipped: ${reason}`);
-  t.skip(reason);
-  return false;
-}
 
 /** One op of the driver (see test/fixtures/hermes_interop.py). */
 export type HermesOp = { op: string } & Record<string, unknown>;
@@ -82,13 +54,11 @@ export interface HermesRun {
 
 /** Runs `ops` in one Hermes Agent process against `home`. */
 export async function runHermes(t: TestContext, home: string, ops: HermesOp[]): Promise<HermesRun> {
-  const exe = findPython().exe;
-  if (!exe) throw new Error('runHermes called without needHermes');
+  const exe = hermesPython();
   const userHome = mkdtempSync(path.join(os.tmpdir(), 'hermes-user-'));
   t.after(() => rmSync(userHome, { recursive: true, force: true }));
   // a clean environment: nothing of the caller's (tokens, HERMES_*) reaches Hermes Agent
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: userHome, HERMES_HOME: home, PYTHONPATH: HERMES_AGENT_DIR, PYTHONDONTWRITEBYTECODE: '1' };
-  const child = spawn(exe, [DRIVER], { env, stdio: 'pipe' });
+  const child = spawn(exe, [DRIVER], { env: hermesEnv(userHome, home), stdio: 'pipe' });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));

@@ -113,7 +113,7 @@ describe('Hermes Agent reads API keys', () => {
       const saved = await saveApiKey(ctx(), ours.home, spec, key);
       await saveApiKey(ctx(), ours.home, spec, key); // the same key twice stays one entry
 
-      const added = runHermes<{ pool: Record<string, unknown>[] }>(theirs.userHome, theirs.home, ['add-api-key', id, key]);
+      const added = runHermes<{ pool: Record<string, unknown>[] }>(theirs.userHome, theirs.home, ['add-api-key', id], {}, key);
       const ourPool = JSON.parse(await readFile(path.join(ours.home, 'auth.json'), 'utf8')).credential_pool[id] as Record<string, unknown>[];
       assert.equal(ourPool.length, 1);
       const strip = (e: Record<string, unknown>) => ({ ...e, id: '<id>' });

@@ -1,5 +1,4 @@
 /** The .env writer: other lines and comments kept byte for byte, values replaced or added, quoting, 0600, atomic. */
-import { allowedSkip } from '../helpers/requirements.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -7,7 +6,8 @@ import path from 'node:path';
 import { beforeEach, describe, it, type TestContext } from 'node:test';
 import { formatEnvValue, getEnvLine, readEnvValue, setEnvLine, setEnvValue } from '../../src/store/envFile.js';
 import { ManualClock } from '../helpers/clock.js';
-import { needPython, pythonChild, tempDir } from './helpers.js';
+import { needPython, requirePython } from '../helpers/python.js';
+import { pythonChild, tempDir } from './helpers.js';
 
 describe('setEnvLine', () => {
   it('replaces the value in place and keeps every other line and comment', () => {
@@ -146,12 +146,11 @@ describe('setEnvValue (on disk)', () => {
   });
 
   it('writes values python-dotenv (what Hermes Agent reads .env with) reads back unchanged', async (t) => {
-    const probe = spawnSync('python3', ['-c', 'import dotenv'], { encoding: 'utf8' });
-    if (probe.status !== 0) return t.skip(allowedSkip('python3 with python-dotenv is not installed'));
+    if (!needPython(t, ['dotenv'])) return;
     const values = { PLAIN: 'ghu_abc123', TRICKY: "it's a $HOME #x \\ y \"q\"", UNICODE: 'é 漢字' };
     await fsp.writeFile(file, '# comment\nexport EXISTING=1\n');
     for (const [k, v] of Object.entries(values)) await setEnvValue(file, k, v);
-    const out = spawnSync('python3', ['-c', 'import dotenv,json,sys; print(json.dumps(dotenv.dotenv_values(sys.argv[1])))', file], {
+    const out = spawnSync(requirePython(['dotenv']), ['-c', 'import dotenv,json,sys; print(json.dumps(dotenv.dotenv_values(sys.argv[1])))', file], {
       encoding: 'utf8',
     });
     assert.equal(out.status, 0, out.stderr);

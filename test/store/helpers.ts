@@ -1,5 +1,6 @@
 /** Shared helpers of the store tests: temp homes, and child processes (Node and Python) spoken to by lines. */
 import { allowedSkip } from '../helpers/requirements.js';
+import { requirePython } from '../helpers/python.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,25 +22,7 @@ export function tempDir(t: TestContext, prefix = 'hermes-store-'): string {
 }
 
 
-let pythonCheck: string | undefined | null = null;
-
-/** Why Python tests cannot run here, or undefined when python3 with fcntl is available. */
-export function pythonMissingReason(): string | undefined {
-  if (pythonCheck === null) {
-    const r = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' });
-    pythonCheck = r.error ? `python3 is not installed (${r.error.message})` : r.status !== 0 ? 'python3 has no fcntl module' : undefined;
-  }
-  return pythonCheck;
-}
-
-/** Skips the test with a printed reason when python3 is missing; true when the test may go on. */
-export function needPython(t: TestContext): boolean {
-  const reason = allowedSkip(pythonMissingReason());
-  if (reason === undefined) return true;
-  t.diagnostic(`skipped: ${reason}`);
-  t.skip(reason);
-  return false;
-}
+export { needPython } from '../helpers/python.js';
 
 /** A child process spoken to by lines: wait for a line it prints, send it a line, wait for its exit. */
 export class LineChild {
@@ -111,7 +94,7 @@ export function nodeChild(t: TestContext, args: string[], options: SpawnOptionsW
 
 /** Starts the Python (Hermes Agent stand-in) child with a command. */
 export function pythonChild(t: TestContext, args: string[]): LineChild {
-  return ownedChild(t, 'python3', [PYTHON_CHILD, ...args], {});
+  return ownedChild(t, requirePython(['fcntl']), [PYTHON_CHILD, ...args], {});
 }
 
 /** The kinds of file system a Hermes home is mounted on in the lock tests. */

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { nousSharedContent, nousSharedDir, writeNousShared } from '../../src/store/nousShared.js';
 import { UnsafeFileError } from '../../src/store/safeOpen.js';
 import { deferred } from '../helpers/deferred.js';
-import { LineChild, needPython, tempDir } from './helpers.js';
+import { needPython, requirePython } from '../helpers/python.js';
+import { LineChild, tempDir } from './helpers.js';
 
 const STATE = {
   access_token: 'at',
@@ -64,7 +65,7 @@ describe('writeNousShared', () => {
     const home = tempDir(t, 'nous-shared-');
     const dir = path.join(home, 'shared');
     mkdirSync(dir);
-    const holder = new LineChild('python3', [
+    const holder = new LineChild(requirePython(['fcntl']), [
       '-c',
       'import fcntl,sys\nf=open(sys.argv[1],"a+")\nfcntl.flock(f.fileno(),fcntl.LOCK_EX)\nprint("locked",flush=True)\nsys.stdin.readline()',
       path.join(dir, 'nous_auth.lock'),
