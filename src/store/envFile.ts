@@ -145,9 +145,23 @@ export async function setEnvValue(
   const home = path.dirname(target);
   await checkProfileHome(home);
   await fsp.mkdir(home, { recursive: true, mode: 0o700 });
-  await serializeByPath(target, async () => {
-    // A symlinked .env is refused, never written through: as root in a user's home, the link could name
-    // any file on the machine. Checked before the lock so a FIFO cannot leave Hermes Agent locked out.
+  await editEnvFile(target, opts, (content) => ({ content: setEnvLine(content ?? '', key, value), result: undefined }));
+}
+
+/**
+ * Runs `edit` on the .env file at `target` (its bytes as latin1; undefined when missing) and writes the
+ * content it returns, if any: serialised per file in the process, under the flock on `auth.lock` in the same
+ * folder across processes, atomically (temp file 0600 in the same folder, fsync, rename, fsync of the folder).
+ * A symlinked or special .env is refused, never written through: as root in a user's home, a link could name
+ * any file on the machine. Checked before the lock, so a FIFO cannot leave Hermes Agent locked out.
+ */
+async function editEnvFile<T>(
+  target: string,
+  opts: { lockTimeoutMs?: number; clock?: Clock },
+  edit: (content: string | undefined) => { content?: string; result: T },
+): Promise<T> {
+  const home = path.dirname(target);
+  return serializeByPath(target, async () => {
     await checkRegularOrMissing(target);
     const lock = await acquireFlock(path.join(home, 'auth.lock'), {
       timeoutMs: opts.lockTimeoutMs ?? ENV_LOCK_TIMEOUT_MS,
@@ -155,11 +169,13 @@ export async function setEnvValue(
       owner: await ownerToKeep(home),
     });
     try {
-      await removeStaleTemps(home, path.basename(target));
       const raw = await readRegularFile(target);
-      const next = setEnvLine(raw ? raw.bytes.toString('latin1') : '', key, value);
-      const owner = raw ? await ownerToKeep(raw.stat) : await ownerToKeep(home);
-      await writeFileAtomic(target, Buffer.from(next, 'latin1'), owner);
+      const { content, result } = edit(raw?.bytes.toString('latin1'));
+      if (content !== undefined) {
+        await removeStaleTemps(home, path.basename(target));
+        await writeFileAtomic(target, Buffer.from(content, 'latin1'), await ownerToKeep(raw ? raw.stat : home));
+      }
+      return result;
     } finally {
       await lock.release();
     }
@@ -200,31 +216,16 @@ export async function removeEnvValues(
 ): Promise<string[]> {
   for (const key of keys) checkKey(key);
   const target = path.resolve(file);
-  const home = path.dirname(target);
-  await checkProfileHome(home);
-  return serializeByPath(target, async () => {
-    await checkRegularOrMissing(target);
-    const lock = await acquireFlock(path.join(home, 'auth.lock'), {
-      timeoutMs: opts.lockTimeoutMs ?? ENV_LOCK_TIMEOUT_MS,
-      clock: opts.clock,
-      owner: await ownerToKeep(home),
-    });
-    try {
-      const raw = await readRegularFile(target);
-      if (!raw) return [];
-      let content = raw.bytes.toString('latin1');
-      const removed: string[] = [];
-      for (const key of keys) {
-        const result = removeEnvLines(content, key);
-        if (result.removed > 0) removed.push(key);
-        content = result.content;
-      }
-      if (removed.length === 0) return [];
-      await removeStaleTemps(home, path.basename(target));
-      await writeFileAtomic(target, Buffer.from(content, 'latin1'), await ownerToKeep(raw.stat));
-      return removed;
-    } finally {
-      await lock.release();
+  await checkProfileHome(path.dirname(target));
+  return editEnvFile(target, opts, (before) => {
+    let content = before ?? '';
+    const removed: string[] = [];
+    for (const key of keys) {
+      const result = removeEnvLines(content, key);
+      if (result.removed > 0) removed.push(key);
+      content = result.content;
     }
+    // a missing file, or one without these keys, is not rewritten
+    return removed.length > 0 ? { content, result: removed } : { result: removed };
   });
 }
