@@ -10,9 +10,17 @@ import { acquireFlock, lockSettled, type HeldLock } from '../../src/store/lock.j
 import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { deferred } from '../helpers/deferred.js';
-import { fsTypeOf, mountedDir, needPython, pythonChild, tempDir, type MountKind } from './helpers.js';
+import { fsTypeOf, LineChild, mountedDir, needPython, pythonChild, tempDir, type MountKind } from './helpers.js';
 
 const logger = silentLogger();
+
+/** A fresh home whose auth.lock a real Python process holds (fcntl.flock) until it is sent `release`. */
+async function heldByPython(t: TestContext): Promise<{ home: string; lockPath: string; python: LineChild }> {
+  const home = tempDir(t);
+  const python = pythonChild(t, ['hold', home]);
+  await python.waitFor('locked');
+  return { home, lockPath: path.join(home, LOCK_FILE), python };
+}
 
 describe('flock shared with Python fcntl.flock', () => {
   test('a Python process holding LOCK_EX makes update() wait until it lets go, then update() sees its write', async (t) => {
@@ -102,10 +110,7 @@ describe('flock shared with Python fcntl.flock', () => {
 describe('waiting for the lock', () => {
   test('waiters are served in the order they came, woken by the kernel: the frozen test clock never has to move', async (t) => {
     if (!needPython(t)) return;
-    const home = tempDir(t);
-    const lockPath = path.join(home, LOCK_FILE);
-    const python = pythonChild(t, ['hold', home]);
-    await python.waitFor('locked');
+    const { lockPath, python } = await heldByPython(t);
     // The clock never moves in this test, so a wait that polled (sleeping on the clock between tries) would
     // never try again: only a wait the kernel ends when Python lets go can finish.
     const clock = new ManualClock();
@@ -131,10 +136,7 @@ describe('waiting for the lock', () => {
 
   test('a wait that timed out does not keep the lock its flock gets later: it is released at once', async (t) => {
     if (!needPython(t)) return;
-    const home = tempDir(t);
-    const lockPath = path.join(home, LOCK_FILE);
-    const python = pythonChild(t, ['hold', home]);
-    await python.waitFor('locked');
+    const { home, lockPath, python } = await heldByPython(t);
     const clock = new ManualClock();
     const busy = deferred();
     const waiting = acquireFlock(lockPath, { timeoutMs: 1000, clock, onWait: () => busy.resolve() });
@@ -158,10 +160,7 @@ describe('waiting for the lock', () => {
 
   test('callers queued behind a wait that timed out still get the lock, in order', async (t) => {
     if (!needPython(t)) return;
-    const home = tempDir(t);
-    const lockPath = path.join(home, LOCK_FILE);
-    const python = pythonChild(t, ['hold', home]);
-    await python.waitFor('locked');
+    const { home, lockPath, python } = await heldByPython(t);
     const clock = new ManualClock();
     const first = acquireFlock(lockPath, { timeoutMs: 1000, clock });
     first.catch(() => undefined);
