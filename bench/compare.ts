@@ -162,13 +162,7 @@ async function measureProject(flows: number): Promise<Row> {
     const loaded = await server.stats();
     if (loaded.pendingFlows !== flows) throw new Error(`expected ${flows} pending flows after the run, found ${loaded.pendingFlows}`);
     return {
-      kind: 'project',
-      flows,
-      loads,
-      rssPerFlow: (held.rss - idle) / flows,
-      heldRss: held.rss,
-      opening,
-      providerPollsPerSecond: held.providerPollsPerSecond,
+      ...heldRow('project', flows, loads, idle, held, opening),
       delayHeldP99: heldStats.delay.p99Ms,
       delayLoadP99: loaded.delay.p99Ms,
       delayLoadMax: loaded.delay.maxMs,
@@ -177,6 +171,18 @@ async function measureProject(flows: number): Promise<Row> {
     await server?.close();
     await Promise.allSettled([fake.close(), root.remove()]);
   }
+}
+
+/** The fields every server's row has: its load rows, and memory per flow from the idle and held RSS. */
+function heldRow(
+  kind: Row['kind'],
+  flows: number,
+  loads: Row['loads'],
+  idle: number,
+  held: { rss: number; providerPollsPerSecond: Row['providerPollsPerSecond'] },
+  opening: Row['opening'],
+): Row {
+  return { kind, flows, loads, rssPerFlow: (held.rss - idle) / flows, heldRss: held.rss, opening, providerPollsPerSecond: held.providerPollsPerSecond };
 }
 
 async function measureOriginal(flows: number): Promise<Row> {
@@ -190,15 +196,7 @@ async function measureOriginal(flows: number): Promise<Row> {
       await firstPolls();
       const held = await hold(original.pid, fake);
       const loads = await loadRows(original.url, ids);
-      return {
-        kind: 'original',
-        flows,
-        loads,
-        rssPerFlow: (held.rss - idle) / flows,
-        heldRss: held.rss,
-        opening,
-        providerPollsPerSecond: held.providerPollsPerSecond,
-      };
+      return heldRow('original', flows, loads, idle, held, opening);
     } finally {
       await original.close();
     }
