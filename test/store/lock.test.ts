@@ -52,24 +52,7 @@ describe('flock shared with Python fcntl.flock', () => {
 
   test('while update() holds the lock, Python LOCK_EX|LOCK_NB fails; afterwards it succeeds', async (t) => {
     if (!needPython(t)) return;
-    const home = tempDir(t);
-    const inside = deferred();
-    const gate = deferred();
-    const update = updateAuthStore(home, async () => {
-      inside.resolve();
-      await gate.promise;
-    }, { logger });
-    await inside.promise;
-
-    const during = pythonChild(t, ['try', home]);
-    await during.waitFor('busy');
-    await during.succeeded();
-
-    gate.resolve();
-    await update;
-    const after = pythonChild(t, ['try', home]);
-    await after.waitFor('acquired');
-    await after.succeeded();
+    await pythonExcludedWhileUpdating(t, tempDir(t));
   });
 
   test('with a short lockTimeoutMs and a Python holder: a clear StoreLockTimeoutError, nothing written', async (t) => {
@@ -233,6 +216,11 @@ async function lockBothWays(t: TestContext, home: string): Promise<void> {
   assert.equal(seen.sawPython, true, 'update() waited for Python and re-read its write');
   await python.succeeded();
 
+  await pythonExcludedWhileUpdating(t, home);
+}
+
+/** While updateAuthStore holds `home`'s lock, Python's LOCK_EX|LOCK_NB answers busy; once it is done, acquired. */
+async function pythonExcludedWhileUpdating(t: TestContext, home: string): Promise<void> {
   const inside = deferred();
   const gate = deferred();
   const holding = updateAuthStore(home, async () => {
@@ -242,6 +230,7 @@ async function lockBothWays(t: TestContext, home: string): Promise<void> {
   await inside.promise;
   const during = pythonChild(t, ['try', home]);
   await during.waitFor('busy');
+  await during.succeeded();
   gate.resolve();
   await holding;
   const after = pythonChild(t, ['try', home]);
