@@ -11,12 +11,115 @@ export type {
   FlowStatus,
   ProfilesPayload,
   ProviderKind,
-  ProvidersPayload,
-  ProviderView,
   StartPayload,
   StatusPayload,
 } from '../contract.js';
-import type { ProfilesPayload, ProvidersPayload, StartPayload, StatusPayload } from '../contract.js';
+import type { AccountView, ProfilesPayload, ProviderView, StartPayload, StatusPayload } from '../contract.js';
+
+/** The ways a provider can be connected (docs/api.md, GET /api/onboarding/providers `methods`). */
+export type SignInMethod = 'device_code' | 'authorization_code' | 'detect' | 'api_key';
+
+/** An account's health as Hermes Agent sees it. */
+export type AccountHealth = 'ok' | 'exhausted' | 'dead' | 'expired' | 'unknown';
+
+/**
+ * A saved account as the page reads it: the contract's fields, with the lifecycle ones optional so an older
+ * server (which sends none of them) still renders.
+ */
+export type PageAccount = AccountView &
+  Partial<{
+    source: string;
+    key_hint: string;
+    health: AccountHealth;
+    health_detail: string;
+    retry_at: number;
+    relogin_required: boolean;
+    used_first: boolean;
+    priority: number;
+  }>;
+
+/** What Hermes Agent recorded when it gave up on a provider's login (`providers.<id>.last_auth_error`). */
+export interface LastAuthError {
+  message?: string;
+  code?: string;
+  reason?: string;
+  at?: string;
+  relogin_required?: boolean;
+}
+
+/** A provider as the page reads it (see PageAccount for why the newer fields are optional). */
+export type PageProvider = Omit<ProviderView, 'accounts'> & {
+  accounts: PageAccount[];
+} & Partial<{
+    methods: SignInMethod[];
+    last_auth_error: LastAuthError | null;
+    relogin_required: boolean;
+    first_account_id: string;
+  }>;
+
+/** GET /api/onboarding/providers as the page reads it. */
+export interface ProvidersPayload {
+  ok: true;
+  profile: string;
+  providers: PageProvider[];
+}
+
+/** The start answer of a device-code flow (the contract's StartPayload; `kind` is absent on older servers). */
+export type DeviceStart = StartPayload & { kind?: 'device_code' };
+
+/** The start answer of an authorization-code flow (OpenRouter): the address to open in a new tab. */
+export interface CodeStart {
+  ok: true;
+  provider: string;
+  flow_id: string;
+  status: 'pending';
+  kind: 'authorization_code';
+  authorize_url: string;
+  /** The address for the paste fallback (the provider shows the code instead of calling back), when given. */
+  paste_url?: string;
+  expires_at: number;
+  poll_interval_seconds?: number;
+}
+
+/** The start answer of a detect flow (Claude Code link): what the person must do elsewhere. */
+export interface DetectStart {
+  ok: true;
+  provider: string;
+  flow_id: string;
+  status: 'pending';
+  kind: 'detect';
+  action_required: string;
+  expires_at: number;
+  poll_interval_seconds?: number;
+}
+
+/** Any start answer. */
+export type AnyStart = DeviceStart | CodeStart | DetectStart;
+
+/** Options of a start request beyond the provider and profile. */
+export interface StartOptions {
+  method?: SignInMethod;
+  region?: 'global' | 'cn';
+  clear_env_keys?: boolean;
+  /** The account a "Sign in again" repairs. */
+  account_id?: string;
+}
+
+/** POST /api/onboarding/keys: the saved account, with only a hint of the key. */
+export interface KeyPayload {
+  ok: true;
+  provider: string;
+  account: { id: string; label: string; key_hint?: string };
+}
+
+/** DELETE /api/onboarding/accounts/… and POST /api/onboarding/logout. */
+export interface RemovalPayload {
+  ok: true;
+  provider: string;
+  removed: { id: string; label: string } | Array<{ id: string; label: string }>;
+  revoked?: boolean | null;
+  hints?: string[];
+}
 
 /** A failed API call: `status` is the HTTP status, 0 when the server could not be reached. */
 export class ApiError extends Error {
@@ -59,7 +162,7 @@ export class Api {
   }
 
   /** Sends one request and returns the parsed JSON body, or throws ApiError. */
-  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const token = this.token();
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -97,8 +200,35 @@ export class Api {
   }
 
   /** POST /api/onboarding/oauth/start; a pending flow for the same provider and profile comes back as is. */
-  start(provider: string, profile: string): Promise<StartPayload> {
-    return this.request('POST', '/api/onboarding/oauth/start', { provider, profile });
+  start(provider: string, profile: string, options: StartOptions = {}): Promise<AnyStart> {
+    return this.request('POST', '/api/onboarding/oauth/start', { provider, profile, ...options });
+  }
+
+  /** POST /api/onboarding/oauth/submit: a pasted authorization code for a flow that awaits one. */
+  submit(flowId: string, code: string): Promise<StatusPayload> {
+    return this.request('POST', '/api/onboarding/oauth/submit', { flow_id: flowId, code });
+  }
+
+  /** POST /api/onboarding/keys: checks (unless `verify` is false) and saves an API key. */
+  addKey(body: { provider: string; api_key: string; label?: string; profile: string; verify?: boolean }): Promise<KeyPayload> {
+    return this.request('POST', '/api/onboarding/keys', body);
+  }
+
+  /** DELETE /api/onboarding/accounts/<provider>/<id>: removes one account (revoking it first when asked). */
+  removeAccount(provider: string, accountId: string, profile: string, revoke: boolean): Promise<RemovalPayload> {
+    const query = new URLSearchParams({ profile });
+    if (revoke) query.set('revoke', '1');
+    return this.request('DELETE', `/api/onboarding/accounts/${encodeURIComponent(provider)}/${encodeURIComponent(accountId)}?${query.toString()}`);
+  }
+
+  /** POST /api/onboarding/logout: removes every credential of a provider in the profile. */
+  logout(provider: string, profile: string, revoke: boolean): Promise<RemovalPayload> {
+    return this.request('POST', '/api/onboarding/logout', { provider, profile, ...(revoke ? { revoke: true } : {}) });
+  }
+
+  /** The address of the profile's providers stream (a fresh providers payload on every change on disk). */
+  providersEventsUrl(profile: string): string {
+    return `/api/onboarding/providers/events?profile=${encodeURIComponent(profile)}`;
   }
 
   /** GET /api/onboarding/oauth/poll. */

@@ -2,13 +2,63 @@
  * The onboarding page's controller: loads profiles and providers, starts, watches, resumes and cancels
  * sign-in flows, and decides what is on screen. Rendering lives in the *-view modules.
  */
-import { Api, ApiError, type ProvidersPayload, type StatusPayload } from './api.js';
+import { Api, ApiError, type PageAccount, type PageProvider, type ProvidersPayload, type StartOptions, type StatusPayload } from './api.js';
+import { confirmRemoval } from './confirm-view.js';
 import { announce, h, icon, replace } from './dom.js';
 import { phaseAnnouncement, renderFlow, type FlowModel, type FlowPanel, type FlowPhase } from './flow-view.js';
-import { renderProviderList, renderSkeleton, type ProviderListState } from './providers-view.js';
+import { emptyListState, methodsOf, renderProviderList, renderSkeleton, type ProviderListState, type StartChoice } from './providers-view.js';
 import { adoptToken, clearFlow, forgetToken, loadFlow, saveFlow, type SavedFlow } from './storage.js';
 import { serverClock } from './time.js';
-import { watchFlow, type StopWatching } from './watch.js';
+import { watchFlow, watchProviders, type StopWatching } from './watch.js';
+
+/** Sources whose sign-in grant the provider may revoke (an OAuth refresh token); keys and links have none. */
+const REVOCABLE_SOURCES = new Set(['device_code']);
+
+/** The values and focus of a list's form fields, carried over a re-render so a live update never eats typing. */
+interface FieldSnapshot {
+  values: Map<string, { value: string; checked: boolean }>;
+  focused: { id: string; start: number | null; end: number | null } | null;
+}
+
+/** Records the fields (by id) under `root`. */
+function snapshotFields(root: Element): FieldSnapshot {
+  const values = new Map<string, { value: string; checked: boolean }>();
+  for (const el of root.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input[id], select[id]')) {
+    values.set(el.id, { value: el.value, checked: el instanceof HTMLInputElement && el.checked });
+  }
+  const active = document.activeElement;
+  let focused: FieldSnapshot['focused'] = null;
+  if (active instanceof HTMLElement && active.id && root.contains(active)) {
+    const text = active instanceof HTMLInputElement && ['text', 'search', 'password'].includes(active.type);
+    focused = { id: active.id, start: text ? active.selectionStart : null, end: text ? active.selectionEnd : null };
+  }
+  return { values, focused };
+}
+
+/** Puts recorded values and focus back on the fields that still exist. */
+function restoreFields(root: Element, snapshot: FieldSnapshot): void {
+  for (const [id, saved] of snapshot.values) {
+    const el = root.querySelector<HTMLInputElement | HTMLSelectElement>(`#${CSS.escape(id)}`);
+    if (!el) continue;
+    if (el instanceof HTMLInputElement && el.type === 'checkbox') el.checked = saved.checked;
+    else el.value = saved.value;
+  }
+  const f = snapshot.focused;
+  const target = f ? root.querySelector<HTMLElement>(`#${CSS.escape(f.id)}`) : null;
+  if (f && target && document.activeElement !== target) {
+    target.focus();
+    if (target instanceof HTMLInputElement && f.start !== null) target.setSelectionRange(f.start, f.end);
+  }
+}
+
+/** A short signature of each account's health, to announce what changed on a live update. */
+function healthSignature(payload: ProvidersPayload): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of payload.providers) for (const a of p.accounts) out.set(`${p.label}: ${a.label}`, a.health ?? '');
+  return out;
+}
+
+const HEALTH_WORDS: Record<string, string> = { ok: 'working', exhausted: 'paused', dead: 'signed out, sign in again', expired: 'expired', unknown: 'of unknown health' };
 
 /** Looks up an element the page's HTML must contain. */
 function byId(id: string): HTMLElement {
@@ -28,7 +78,8 @@ class OnboardingPage {
   private profiles: string[] = [];
   private profile = '';
   private providers: ProvidersPayload | null = null;
-  private list: ProviderListState = { starting: null, error: null };
+  private list: ProviderListState = emptyListState();
+  private stopProviders: (() => void) | null = null;
   private flow: FlowModel | null = null;
   private panel: FlowPanel | null = null;
   private stopWatch: StopWatching | null = null;
@@ -54,8 +105,32 @@ class OnboardingPage {
     this.profile = saved?.profile ?? (wanted && this.profiles.includes(wanted) ? wanted : profiles.active);
     this.renderProfiles();
     const loading = this.loadProviders();
+    this.followProviders();
     if (saved) await this.resume(saved);
     await loading;
+  }
+
+  /** Follows the profile's providers live, so changes other programs make show without a reload. */
+  private followProviders(): void {
+    this.stopProviders?.();
+    const profile = this.profile;
+    this.stopProviders = watchProviders(this.api, profile, (payload) => {
+      if (profile === this.profile) this.showProviders(payload, true);
+    });
+  }
+
+  /** Takes a providers payload; a live one also says which accounts changed health. */
+  private showProviders(payload: ProvidersPayload, live: boolean): void {
+    const before = this.providers;
+    if (before && JSON.stringify(before) === JSON.stringify(payload)) return;
+    this.providers = payload;
+    this.clearNotice(true);
+    this.render();
+    if (live && before) {
+      const old = healthSignature(before);
+      const changes = [...healthSignature(payload)].filter(([k, v]) => old.has(k) && old.get(k) !== v).map(([k, v]) => `${k} is now ${HEALTH_WORDS[v] ?? v}`);
+      if (changes.length) announce(`${changes.join('. ')}.`);
+    }
   }
 
   /** Fetches the provider list of the current profile; a newer request wins over an older one. */
@@ -64,9 +139,7 @@ class OnboardingPage {
     try {
       const payload = await this.api.providers(this.profile);
       if (seq !== this.loadSeq) return;
-      this.providers = payload;
-      this.clearNotice();
-      this.render();
+      this.showProviders(payload, false);
     } catch (err) {
       if (seq === this.loadSeq) this.fail(err, 'Could not load the providers');
     }
@@ -88,20 +161,20 @@ class OnboardingPage {
   }
 
   /** Starts (or, thanks to the server's single flight, rejoins) a sign-in. */
-  private async start(providerId: string, providerLabel: string): Promise<void> {
+  private async start(providerId: string, providerLabel: string, options: StartOptions = {}, repairing?: string): Promise<void> {
     if (this.list.starting) return;
     this.closeFlow(false);
     this.clearNotice();
-    this.list = { starting: providerId, error: null };
+    this.list = { ...this.list, starting: providerId, error: null, saved: null };
     this.render();
     try {
-      const start = await this.api.start(providerId, this.profile);
-      this.list = { starting: null, error: null };
-      const saved: SavedFlow = { start, profile: this.profile, providerLabel, seenAt: serverClock.now() };
+      const start = await this.api.start(providerId, this.profile, options);
+      this.list = { ...this.list, starting: null };
+      const saved: SavedFlow = { start, profile: this.profile, providerLabel, seenAt: serverClock.now(), options, ...(repairing ? { repairing } : {}) };
       saveFlow(saved);
       this.follow(saved);
     } catch (err) {
-      this.list = { starting: null, error: null };
+      this.list = { ...this.list, starting: null };
       if (err instanceof ApiError && err.isAuth) return this.fail(err, 'Could not start the sign-in');
       this.list.error = { provider: providerId, message: err instanceof Error ? err.message : String(err) };
       this.render();
@@ -109,10 +182,119 @@ class OnboardingPage {
     }
   }
 
+  /** "Sign in again" on a dead or expired account: a sign-in that repairs that same account. */
+  private relogin(provider: PageProvider, account: PageAccount): void {
+    const method = methodsOf(provider).find((m) => m !== 'api_key');
+    if (!method) return;
+    void this.start(provider.id, provider.label, { ...startOptions(provider, { method }), account_id: account.id }, account.label);
+  }
+
+  /** Opens or closes a provider's API-key form. */
+  private toggleKeyForm(provider: PageProvider): void {
+    const open = this.list.keyForm?.provider === provider.id;
+    this.list = { ...this.list, keyForm: open ? null : { provider: provider.id, busy: false, error: null, unreachable: false }, saved: null };
+    this.render();
+    const target = open
+      ? this.root.querySelector<HTMLElement>(`[data-provider="${CSS.escape(provider.id)}"] [data-action="add-key"]`)
+      : document.getElementById(`key-${provider.id}`);
+    target?.focus();
+  }
+
+  /** Checks and saves an API key; only the key's hint is shown afterwards, and the field is emptied. */
+  private async saveKey(provider: PageProvider, key: { apiKey: string; label: string; verify: boolean }): Promise<void> {
+    const form = this.list.keyForm;
+    if (!form || form.provider !== provider.id || form.busy) return;
+    const field = (): HTMLInputElement | null => document.getElementById(`key-${provider.id}`) as HTMLInputElement | null;
+    const apiKey = key.apiKey.trim();
+    if (!apiKey) {
+      this.list.keyForm = { ...form, error: 'Paste the API key first.', unreachable: false };
+      this.render();
+      field()?.focus();
+      return;
+    }
+    this.list.keyForm = { ...form, busy: true };
+    this.render();
+    try {
+      const label = key.label.trim();
+      const answer = await this.api.addKey({ provider: provider.id, api_key: apiKey, profile: this.profile, ...(label ? { label } : {}), ...(key.verify ? {} : { verify: false }) });
+      const k = field();
+      if (k) k.value = '';
+      const labelField = document.getElementById(`key-label-${provider.id}`) as HTMLInputElement | null;
+      if (labelField) labelField.value = '';
+      const hint = answer.account.key_hint ? ` (${answer.account.key_hint})` : '';
+      const message = `Saved ${answer.account.label}${hint} to profile ${this.profile}.${key.verify ? '' : ' It was not checked with the provider.'}`;
+      this.list = { ...this.list, keyForm: null, saved: { provider: provider.id, message } };
+      announce(message);
+      await this.loadProviders();
+      this.render();
+      this.root.querySelector<HTMLElement>(`[data-provider="${CSS.escape(provider.id)}"] [data-action="add-key"]`)?.focus();
+    } catch (err) {
+      if (err instanceof ApiError && err.isAuth) return this.fail(err, 'Could not save the key');
+      const status = err instanceof ApiError ? err.status : 0;
+      const message = err instanceof Error ? err.message : String(err);
+      const error = status === 422 ? `${provider.label} did not accept this key: ${message}` : message;
+      this.list.keyForm = { ...form, busy: false, error, unreachable: status === 502 };
+      this.render();
+      field()?.focus();
+    }
+  }
+
+  /** Removes one account, after a confirmation that names it. */
+  private async remove(provider: PageProvider, account: PageAccount): Promise<void> {
+    const answer = await confirmRemoval({
+      title: `Remove ${account.label}?`,
+      message: `${account.label} is removed from ${provider.label} in profile ${this.profile}; Hermes Agent will stop using it.`,
+      action: `Remove ${account.label}`,
+      revocable: REVOCABLE_SOURCES.has(account.source ?? ''),
+      providerLabel: provider.label,
+    });
+    if (!answer) return;
+    await this.removal(provider, () => this.api.removeAccount(provider.id, account.id, this.profile, answer.revoke), answer.revoke);
+  }
+
+  /** Signs a provider out of the profile (every credential), after a confirmation. */
+  private async logout(provider: PageProvider): Promise<void> {
+    const names = provider.accounts.map((a) => a.label).join(', ');
+    const answer = await confirmRemoval({
+      title: `Sign out of ${provider.label}?`,
+      message: `Every ${provider.label} credential in profile ${this.profile} is removed (${names}); Hermes Agent will stop using them.`,
+      action: `Sign out of ${provider.label}`,
+      revocable: provider.accounts.some((a) => REVOCABLE_SOURCES.has(a.source ?? '')),
+      providerLabel: provider.label,
+    });
+    if (!answer) return;
+    await this.removal(provider, () => this.api.logout(provider.id, this.profile, answer.revoke), answer.revoke);
+  }
+
+  /** Runs a removal and reports what went and what is left to do elsewhere. */
+  private async removal(provider: PageProvider, run: () => ReturnType<Api['logout']>, revoke: boolean): Promise<void> {
+    this.list = { ...this.list, removing: provider.id, error: null, saved: null };
+    this.render();
+    try {
+      const answer = await run();
+      const removed = Array.isArray(answer.removed) ? answer.removed : [answer.removed];
+      const names = removed.map((r) => r.label).join(', ') || 'nothing';
+      let revoked = '';
+      if (revoke) revoked = answer.revoked === true ? ' The sign-in was revoked at the provider.' : answer.revoked === false ? ' Revoking at the provider failed; the local credential is removed anyway.' : ` ${provider.label} does not support revoking.`;
+      const message = `Removed ${names} from ${provider.label}.${revoked}`;
+      this.list = { ...this.list, removing: null };
+      this.showNotice('info', message, ...(answer.hints ?? []).map((hint) => h('p', {}, hint)));
+      announce(message);
+      await this.loadProviders();
+      this.focusProvider(provider.id);
+    } catch (err) {
+      this.list = { ...this.list, removing: null };
+      if (err instanceof ApiError && err.isAuth) return this.fail(err, 'Could not remove the account');
+      this.list.error = { provider: provider.id, message: err instanceof Error ? err.message : String(err) };
+      this.render();
+      this.focusProvider(provider.id);
+    }
+  }
+
   /** Shows a pending flow and follows its status live. */
   private follow(saved: SavedFlow): void {
     this.showFlow({ flow: saved, phase: 'pending' });
-    this.stopWatch = watchFlow(this.api, saved.start.flow_id, saved.start.poll_interval_seconds, {
+    this.stopWatch = watchFlow(this.api, saved.start.flow_id, saved.start.poll_interval_seconds ?? 2, {
       onStatus: (status) => {
         if (status.status === 'pending') return;
         if (this.cancelling) this.endDuringCancel = status;
@@ -165,6 +347,17 @@ class OnboardingPage {
     }
   }
 
+  /** Sends a pasted code; the flow's stream reports the outcome, so only a refusal is returned here. */
+  private async submitCode(model: FlowModel, code: string): Promise<string | null> {
+    try {
+      const status = await this.api.submit(model.flow.start.flow_id, code);
+      if (status.status !== 'pending' && this.flow === model) this.end(model.flow, status.status, status);
+      return null;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
   /** Replaces the flow panel and moves focus to it. */
   private showFlow(model: FlowModel): void {
     this.stopWatching(model.phase !== 'pending');
@@ -172,8 +365,9 @@ class OnboardingPage {
     this.flow = model;
     this.panel = renderFlow(model, {
       cancel: () => void this.cancel(),
-      retry: () => void this.start(model.flow.start.provider, model.flow.providerLabel),
+      retry: () => void this.start(model.flow.start.provider, model.flow.providerLabel, model.flow.options, model.flow.repairing),
       close: () => this.closeFlow(true),
+      submitCode: (code) => this.submitCode(model, code),
     });
     this.render();
     this.renderProfiles();
@@ -215,9 +409,10 @@ class OnboardingPage {
     url.searchParams.set('profile', profile);
     history.replaceState(history.state, '', url.pathname + url.search + url.hash);
     this.providers = null;
-    this.list = { starting: null, error: null };
+    this.list = emptyListState();
     this.closeFlow(false);
     void this.loadProviders();
+    this.followProviders();
     announce(`Showing profile ${profile}.`);
   }
 
@@ -227,8 +422,19 @@ class OnboardingPage {
     const list = pending
       ? null
       : this.providers
-        ? renderProviderList(this.providers, this.list, { signIn: (p) => void this.start(p.id, p.label) })
+        ? renderProviderList(this.providers, this.list, {
+            signIn: (p, choice) => void this.start(p.id, p.label, startOptions(p, choice)),
+            relogin: (p, a) => this.relogin(p, a),
+            toggleKeyForm: (p) => this.toggleKeyForm(p),
+            saveKey: (p, key) => void this.saveKey(p, key),
+            remove: (p, a) => void this.remove(p, a),
+            logout: (p) => void this.logout(p),
+            filter: (text) => {
+              this.list.filter = text;
+            },
+          })
         : renderSkeleton();
+    const fields = snapshotFields(this.root);
     const panel = this.panel?.el;
     if (panel && this.root.firstElementChild === panel) {
       // Keep the panel node in place: detaching it would drop the keyboard focus inside it.
@@ -237,6 +443,7 @@ class OnboardingPage {
     } else {
       replace(this.root, panel, list);
     }
+    restoreFields(this.root, fields);
   }
 
   /** The profile switcher (a select when there are several profiles, else a label); updated in place. */
@@ -297,11 +504,22 @@ class OnboardingPage {
     replace(this.notice, icon(tone === 'error' ? 'alert' : 'x'), h('div', { class: 'notice-body' }, h('p', { class: 'notice-title' }, title), ...body));
   }
 
-  /** Hides the banner. */
-  private clearNotice(): void {
+  /** Hides the banner (with `errorsOnly`, only an error banner: a fresh list answers it, an info stays). */
+  private clearNotice(errorsOnly = false): void {
+    if (errorsOnly && !this.notice.classList.contains('notice-error')) return;
     this.notice.hidden = true;
     this.notice.replaceChildren();
   }
+}
+
+/**
+ * The start body's options for a row's choice. `method` goes only to a provider with more than one
+ * interactive way (the server takes its first by default, and older servers know no `method` field).
+ */
+function startOptions(provider: PageProvider, choice: StartChoice): StartOptions {
+  const { method, ...rest } = choice;
+  const interactive = methodsOf(provider).filter((m) => m !== 'api_key');
+  return interactive.length > 1 ? { method, ...rest } : rest;
 }
 
 void new OnboardingPage().boot();

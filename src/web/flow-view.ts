@@ -2,7 +2,7 @@
  * The sign-in panel: while pending, the code (with copy), the verification link, a QR code and a
  * countdown; once ended, the outcome with what to do next.
  */
-import type { FlowAccount, StatusPayload } from './api.js';
+import type { CodeStart, DetectStart, DeviceStart, FlowAccount, StatusPayload } from './api.js';
 import { copyText, selectText } from './clipboard.js';
 import { announce, avatar, h, icon, type IconName, replace, safeHttpUrl, sentence } from './dom.js';
 import { drawQr } from './qr.js';
@@ -22,6 +22,8 @@ export interface FlowModel {
 /** What the panel asks of the app. */
 export interface FlowHandlers {
   cancel(): void;
+  /** Sends a pasted authorization code; resolves to an error message, or null once the server took it. */
+  submitCode(code: string): Promise<string | null>;
   retry(): void;
   close(): void;
 }
@@ -75,9 +77,9 @@ function codeBlock(code: string): HTMLElement {
 }
 
 /** Step 1: the verification link (new tab, no referrer, no opener). */
-function linkStep(flow: SavedFlow): HTMLElement {
-  const display = flow.start.verification_uri;
-  const href = safeHttpUrl(flow.start.verification_uri_complete) ?? safeHttpUrl(display);
+function linkStep(start: DeviceStart): HTMLElement {
+  const display = start.verification_uri;
+  const href = safeHttpUrl(start.verification_uri_complete) ?? safeHttpUrl(display);
   const host = href ? new URL(href).host : display;
   return h(
     'li',
@@ -96,8 +98,8 @@ function linkStep(flow: SavedFlow): HTMLElement {
 }
 
 /** The QR code of the verification address, for finishing on a phone. */
-function qrBlock(flow: SavedFlow): HTMLElement | null {
-  const target = safeHttpUrl(flow.start.verification_uri_complete) ?? safeHttpUrl(flow.start.verification_uri);
+function qrBlock(start: DeviceStart): HTMLElement | null {
+  const target = safeHttpUrl(start.verification_uri_complete) ?? safeHttpUrl(start.verification_uri);
   if (!target) return null;
   const canvas = h('canvas', { id: 'qr', role: 'img', 'aria-label': `QR code of the sign-in address ${target}` });
   try {
@@ -108,18 +110,119 @@ function qrBlock(flow: SavedFlow): HTMLElement | null {
   return h('figure', { class: 'qr' }, h('div', { class: 'qr-frame' }, canvas), h('figcaption', {}, icon('phone'), 'Or scan to sign in on your phone'));
 }
 
+/** A numbered step of the pending panel. */
+function step(n: number, title: string, ...body: (HTMLElement | null)[]): HTMLElement {
+  return h('li', { class: 'step' }, h('span', { class: 'step-n', 'aria-hidden': 'true' }, String(n)), h('div', { class: 'step-body' }, h('h3', {}, title), ...body));
+}
+
+const UPDATES_ITSELF = 'This page updates by itself the moment you do.';
+
+/** Device code: the link, the code to enter, the QR code. */
+function deviceBody(start: DeviceStart): HTMLElement {
+  return h(
+    'div',
+    { class: 'flow-body' },
+    h('ol', { class: 'steps' }, linkStep(start), step(2, 'Enter this code', codeBlock(start.user_code)), step(3, 'Approve the sign-in', h('p', { class: 'muted' }, UPDATES_ITSELF))),
+    qrBlock(start),
+  );
+}
+
+/** The paste fallback of an authorization-code flow: for a browser that cannot come back to this server. */
+function pasteBlock(start: CodeStart, handlers: FlowHandlers): HTMLElement {
+  const id = 'paste-code';
+  const input = h('input', { type: 'password', id, name: 'code', autocomplete: 'off', spellcheck: 'false', required: true });
+  const error = h('p', { class: 'inline-error', id: 'paste-error', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'btn btn-secondary', 'data-action': 'submit-code' }, 'Use this code');
+  const pasteHref = safeHttpUrl(start.paste_url);
+  const send = async (): Promise<void> => {
+    const code = input.value.trim();
+    if (!code) return input.focus();
+    submit.disabled = true;
+    const problem = await handlers.submitCode(code);
+    submit.disabled = false;
+    input.value = ''; // the code is single-use: never leave it in the page
+    error.hidden = problem === null;
+    error.textContent = problem ?? '';
+    if (problem) input.focus();
+  };
+  const form = h(
+    'form',
+    {
+      class: 'paste-form',
+      onsubmit: (e) => {
+        e.preventDefault();
+        void send();
+      },
+    },
+    h('div', { class: 'field' }, h('label', { for: id }, 'Code shown by the provider'), input),
+    submit,
+    error,
+  );
+  return h(
+    'details',
+    { class: 'paste' },
+    h('summary', {}, 'The other tab cannot reach this server? Paste the code instead'),
+    h(
+      'p',
+      { class: 'muted' },
+      ...(pasteHref
+        ? ['Open ', h('a', { href: pasteHref, target: '_blank', rel: 'noopener noreferrer', id: 'paste-link' }, 'this sign-in page'), ', which shows a code after you approve, and paste it here.']
+        : ['If the provider shows you a code instead of coming back here, paste it below.']),
+    ),
+    form,
+  );
+}
+
+/** Authorization code (OpenRouter): open the provider in a new tab; this tab learns the outcome by itself. */
+function codeBody(start: CodeStart, handlers: FlowHandlers): HTMLElement {
+  const href = safeHttpUrl(start.authorize_url);
+  const host = href ? new URL(href).host : start.authorize_url;
+  return h(
+    'div',
+    { class: 'flow-body flow-body-single' },
+    h(
+      'ol',
+      { class: 'steps' },
+      step(
+        1,
+        `Approve on ${host}`,
+        href ? h('a', { class: 'btn btn-primary', id: 'authorize-link', href, target: '_blank', rel: 'noopener' }, `Open ${host}`, icon('external'), h('span', { class: 'sr-only' }, ' (opens in a new tab)')) : null,
+        h('p', { class: 'muted' }, 'It opens in a new tab and comes back to this server when you approve.'),
+      ),
+      step(2, 'Come back here', h('p', { class: 'muted' }, UPDATES_ITSELF)),
+    ),
+    pasteBlock(start, handlers),
+  );
+}
+
+/** Detect (Claude Code link): what to run, where; the server watches for the sign-in to appear. */
+function detectBody(start: DetectStart): HTMLElement {
+  return h(
+    'div',
+    { class: 'flow-body flow-body-single' },
+    h(
+      'ol',
+      { class: 'steps' },
+      step(1, 'Sign in to Claude Code on the server', h('p', { class: 'action-required', id: 'action-required' }, start.action_required)),
+      step(2, 'Come back here', h('p', { class: 'muted' }, 'The server links Claude Code’s sign-in the moment it appears. No token is copied: Hermes Agent reads it from Claude Code’s own file.')),
+    ),
+  );
+}
+
 /** The pending panel. */
 function pendingPanel(model: FlowModel, handlers: FlowHandlers): FlowPanel {
   const { flow } = model;
-  const title = heading(`Sign in to ${flow.providerLabel}`);
+  const start = flow.start;
+  const title = heading(flow.repairing ? `Sign in to ${flow.providerLabel} again` : `Sign in to ${flow.providerLabel}`);
   const remaining = h('time', { class: 'countdown-value' });
-  const label = h('span', { class: 'countdown-label' }, 'Code expires in ');
+  const noun = start.kind === 'detect' ? 'Waiting ends' : start.kind === 'authorization_code' ? 'Sign-in expires' : 'Code expires';
+  const label = h('span', { class: 'countdown-label' }, `${noun} in `);
   const bar = h('span', { class: 'bar-fill' });
   const countdown = h('div', { class: 'countdown' }, h('span', { class: 'countdown-text' }, icon('clock'), label, remaining), h('span', { class: 'bar', 'aria-hidden': 'true' }, bar));
   const trouble = h('p', { class: 'trouble', hidden: true });
   const cancel = h('button', { type: 'button', class: 'btn btn-ghost', 'data-action': 'cancel', onclick: () => handlers.cancel() }, 'Cancel');
 
-  const expiresMs = flow.start.expires_at * 1000;
+  const expiresMs = start.expires_at * 1000;
   const totalMs = Math.max(1000, expiresMs - flow.seenAt);
   const tick = (): void => {
     const left = expiresMs - serverClock.now();
@@ -127,31 +230,27 @@ function pendingPanel(model: FlowModel, handlers: FlowHandlers): FlowPanel {
     remaining.setAttribute('datetime', `PT${Math.max(0, Math.ceil(left / 1000))}S`);
     bar.style.setProperty('--fraction', String(Math.min(1, Math.max(0, left / totalMs))));
     countdown.classList.toggle('soon', left < 60_000);
-    if (left <= 0) label.textContent = 'Code expired ';
+    if (left <= 0) label.textContent = start.kind === 'detect' ? 'Waiting ended ' : 'Expired ';
   };
   tick();
   const timer = setInterval(tick, 1000);
 
+  const body = start.kind === 'authorization_code' ? codeBody(start, handlers) : start.kind === 'detect' ? detectBody(start) : deviceBody(start);
+  const waiting = start.kind === 'detect' ? 'Waiting for Claude Code’s sign-in…' : start.kind === 'authorization_code' ? 'Waiting for you to approve in the other tab…' : 'Waiting for approval…';
   const el = h(
     'section',
-    { class: 'flow card', 'aria-labelledby': 'flow-title', 'data-phase': 'pending' },
-    h('header', { class: 'flow-head' }, avatar(flow.start.provider, flow.providerLabel, true), h('div', {}, title, profileLine(flow.profile))),
+    { class: 'flow card', 'aria-labelledby': 'flow-title', 'data-phase': 'pending', 'data-kind': start.kind ?? 'device_code' },
     h(
-      'div',
-      { class: 'flow-body' },
-      h(
-        'ol',
-        { class: 'steps' },
-        linkStep(flow),
-        h('li', { class: 'step' }, h('span', { class: 'step-n', 'aria-hidden': 'true' }, '2'), h('div', { class: 'step-body' }, h('h3', {}, 'Enter this code'), codeBlock(flow.start.user_code))),
-        h('li', { class: 'step' }, h('span', { class: 'step-n', 'aria-hidden': 'true' }, '3'), h('div', { class: 'step-body' }, h('h3', {}, 'Approve the sign-in'), h('p', { class: 'muted' }, 'This page updates by itself the moment you do.'))),
-      ),
-      qrBlock(flow),
+      'header',
+      { class: 'flow-head' },
+      avatar(start.provider, flow.providerLabel, true),
+      h('div', {}, title, profileLine(flow.profile), flow.repairing ? h('p', { class: 'muted' }, 'Repairing the account ', h('strong', {}, flow.repairing)) : null),
     ),
+    body,
     h(
       'footer',
       { class: 'flow-foot' },
-      h('div', { class: 'waiting' }, h('span', { class: 'pulse', 'aria-hidden': 'true' }), h('span', { id: 'flow-status' }, 'Waiting for approval…'), trouble),
+      h('div', { class: 'waiting' }, h('span', { class: 'pulse', 'aria-hidden': 'true' }), h('span', { id: 'flow-status' }, waiting), trouble),
       countdown,
       cancel,
     ),
@@ -236,7 +335,13 @@ export function renderFlow(model: FlowModel, handlers: FlowHandlers): FlowPanel 
 
 /** The sentence announced to screen readers when a flow reaches `phase`. */
 export function phaseAnnouncement(model: FlowModel): string {
-  if (model.phase === 'pending') return `Sign-in to ${model.flow.providerLabel} started. Your code is ${[...model.flow.start.user_code].join(' ')}.`;
+  if (model.phase === 'pending') {
+    const start = model.flow.start;
+    const started = `Sign-in to ${model.flow.providerLabel} started.`;
+    if (start.kind === 'authorization_code') return `${started} Open the provider’s page in a new tab and approve.`;
+    if (start.kind === 'detect') return `${started} ${start.action_required}`;
+    return `${started} Your code is ${[...start.user_code].join(' ')}.`;
+  }
   const o = outcome(model);
   return `${o.title}. ${o.message}`;
 }

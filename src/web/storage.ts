@@ -3,7 +3,7 @@
  * being watched, so a reload resumes it instead of starting another. Storage may be unavailable
  * (privacy modes): every access is guarded and the page then simply forgets on reload.
  */
-import type { StartPayload } from './api.js';
+import type { AnyStart, StartOptions } from './api.js';
 
 const TOKEN_KEY = 'hermes-onboard.token';
 const FLOW_KEY = 'hermes-onboard.flow';
@@ -51,11 +51,15 @@ export function forgetToken(): void {
 
 /** A flow the page is watching, with what it needs to show it again after a reload. */
 export interface SavedFlow {
-  start: StartPayload;
+  start: AnyStart;
   profile: string;
   providerLabel: string;
   /** Server time (epoch ms) when the page first saw the flow: the countdown bar's full length. */
   seenAt: number;
+  /** What the start asked for (method, region…), so Try again asks the same. */
+  options?: StartOptions;
+  /** The label of the account this sign-in repairs ("Sign in again"), if any. */
+  repairing?: string;
 }
 
 /** Remembers the flow being watched. */

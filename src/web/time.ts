@@ -48,3 +48,14 @@ export function describeExpiry(expiresAtMs: number, nowMs: number): string {
   const amount = Math.round(diff / size);
   return diff >= 0 ? `expires ${rtf.format(amount, unit)}` : `expired ${rtf.format(amount, unit)}`;
 }
+
+/** "until 14:05 (in 12 minutes)" for a benched account's retry time; "may be retried now" once it has passed. */
+export function describeRetry(retryAtMs: number, nowMs: number): string {
+  const diff = retryAtMs - nowMs;
+  if (diff <= 0) return '(may be retried now)';
+  const sameDay = diff < 86_400_000;
+  const at = new Intl.DateTimeFormat(undefined, sameDay ? { hour: '2-digit', minute: '2-digit' } : { dateStyle: 'medium', timeStyle: 'short' }).format(retryAtMs);
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  const [unit, size] = UNITS.find(([, s]) => diff >= s) ?? ['minute', 60_000];
+  return `until ${at} (${rtf.format(Math.max(1, Math.round(diff / size)), unit)})`;
+}

@@ -3,7 +3,7 @@
  * the flow's `poll_interval_seconds` when the stream breaks (or cannot carry the access token).
  */
 import { pagePollDelayMs } from '../util/delay.js';
-import { ApiError, type Api, type StatusPayload } from './api.js';
+import { ApiError, type Api, type ProvidersPayload, type StatusPayload } from './api.js';
 
 /** What the watcher reports back. */
 export interface WatchHandlers {
@@ -101,4 +101,65 @@ export function watchFlow(api: Api, flowId: string, intervalSeconds: number, han
     void pollOnce(intervalMs);
   }
   return stop;
+}
+
+/** How often the page re-reads the providers while it cannot stream them (and the tab is visible). */
+const PROVIDERS_POLL_MS = 30_000;
+
+/**
+ * Follows a profile's providers: a fresh payload over the providers stream whenever auth.json or .env
+ * changes on disk (another program signed in, Hermes Agent benched an account). Where the stream cannot
+ * run (an access token, an older server, a broken connection) it falls back to re-reading on focus and
+ * every PROVIDERS_POLL_MS while the tab is visible. Returns the function that stops it.
+ */
+export function watchProviders(api: Api, profile: string, onPayload: (payload: ProvidersPayload) => void): () => void {
+  let done = false;
+  let source: EventSource | null = null;
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  const refetch = async (): Promise<void> => {
+    try {
+      const payload = await api.providers(profile);
+      if (!done) onPayload(payload);
+    } catch {
+      // The next focus or tick tries again; the page keeps what it shows.
+    }
+  };
+  const onFocus = (): void => {
+    if (document.visibilityState === 'visible') void refetch();
+  };
+  const fallBack = (): void => {
+    source?.close();
+    source = null;
+    if (done || timer !== undefined) return;
+    window.addEventListener('focus', onFocus);
+    document.addEventListener('visibilitychange', onFocus);
+    timer = setInterval(onFocus, PROVIDERS_POLL_MS);
+    void refetch();
+  };
+
+  if (typeof EventSource === 'function' && !api.usesToken) {
+    source = new EventSource(api.providersEventsUrl(profile));
+    source.addEventListener('providers', (event) => {
+      try {
+        onPayload(JSON.parse((event as MessageEvent<string>).data) as ProvidersPayload);
+      } catch {
+        fallBack();
+      }
+    });
+    // EventSource reconnects by itself after a dropped connection; a refused one (404, wrong type) ends it.
+    source.addEventListener('error', () => {
+      if (source?.readyState === EventSource.CLOSED) fallBack();
+    });
+  } else {
+    fallBack();
+  }
+  return () => {
+    done = true;
+    source?.close();
+    source = null;
+    clearInterval(timer);
+    window.removeEventListener('focus', onFocus);
+    document.removeEventListener('visibilitychange', onFocus);
+  };
 }
