@@ -60,6 +60,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Profile folders to create under <home>/profiles/. */
   profiles?: string[];
+  /** Runs on the fresh Hermes home before the server starts (fixture auth.json, .env…). */
+  prepare?: (home: string) => Promise<void>;
 }
 
 /** Starts the real server on a free port with a fresh Hermes home and no start rate limit. */
@@ -68,6 +70,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
   for (const profile of options.profiles ?? []) await mkdir(join(home, 'profiles', profile), { recursive: true });
   let child: ServeChild;
   try {
+    await options.prepare?.(home);
     child = await spawnServe({ home, env: { HERMES_ONBOARD_START_RATE: '0', ...options.env } });
   } catch (err) {
     await rm(home, { recursive: true, force: true });
