@@ -3,7 +3,10 @@
  * runtime code and no imports, so the browser bundle can use them too.
  */
 
-export type ProviderKind = 'device_code' | 'link' | 'paste';
+/** How a provider is connected here: a sign-in kind, an API key, or (providers not supported here) Hermes Agent's own way. */
+export type ProviderKind = 'device_code' | 'authorization_code' | 'detect' | 'api_key' | 'link' | 'paste';
+/** One way to connect a provider here (GET /api/onboarding/providers `methods`). */
+export type SignInMethod = 'device_code' | 'authorization_code' | 'detect' | 'api_key';
 export type FlowStatus = 'pending' | 'success' | 'error' | 'expired' | 'cancelled';
 
 /** A saved account, as listed by GET /api/onboarding/providers. No secrets. */
@@ -29,6 +32,7 @@ export interface StartPayload {
   provider: string;
   flow_id: string;
   status: 'pending';
+  kind: 'device_code';
   verification_uri: string;
   verification_uri_complete?: string;
   user_code: string;
@@ -51,6 +55,8 @@ export interface ProviderView {
   id: string;
   label: string;
   kind: ProviderKind;
+  /** Every way to connect it here, the interactive sign-in first (empty when `supported` is false). */
+  methods: SignInMethod[];
   supported: boolean;
   connected: boolean;
   accounts: AccountView[];

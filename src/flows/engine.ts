@@ -4,12 +4,12 @@
  * and shutdown. Every status change goes through the FlowStore's conditional updates, so an in-memory and
  * a shared store behave the same. Knows no provider by name; emits records, never wire payloads.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ProviderConfig } from '../config.js';
 import { FlowLimitError, FlowStartError, OnboardError, ServerClosingError } from '../errors.js';
 import { DEFAULT_MAX_PENDING, START_TIMEOUT_MS } from '../limits.js';
 import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../providers/errors.js';
-import type { Provider, ProviderContext } from '../providers/types.js';
+import type { BeginOptions, Provider, ProviderContext } from '../providers/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { describeFailure, safeMessage } from '../util/secrets.js';
@@ -73,7 +73,7 @@ export class FlowEngine {
    * Starts a sign-in for `provider` into `home`, or returns the flow already pending for that pair
    * (also while it still waits for the provider's first answer). Throws FlowLimitError, FlowStartError or ServerClosingError.
    */
-  async start(provider: Provider, home: string, profile: string): Promise<FlowRecord> {
+  async start(provider: Provider, home: string, profile: string, options: Omit<BeginOptions, 'flowId'> = {}): Promise<FlowRecord> {
     if (this.#closed) throw new ServerClosingError();
     const now = this.options.clock.now();
     const draft: FlowRecord = {
@@ -92,7 +92,7 @@ export class FlowEngine {
       throw new FlowLimitError(`Too many sign-ins are pending (${this.#maxPending}); finish or cancel one, or wait for them to expire.`);
     }
     if (result.kind === 'joined') return result.record.phase === 'starting' ? this.#joinStart(result.record.id) : result.record;
-    const promise = this.#begin(provider, result.record);
+    const promise = this.#begin(provider, result.record, options);
     this.#starting.set(draft.id, promise);
     try {
       return await promise;
@@ -118,14 +118,14 @@ export class FlowEngine {
     });
   }
 
-  async #begin(provider: Provider, record: FlowRecord): Promise<FlowRecord> {
+  async #begin(provider: Provider, record: FlowRecord, options: Omit<BeginOptions, 'flowId'>): Promise<FlowRecord> {
     const { clock, logger } = this.options;
     const { id } = record;
     const runner = new FlowRunner(this.store, id);
     this.#runners.set(id, runner);
     let started: Started;
     try {
-      started = await driverFor(provider)(this.#ctx, { signal: runner.signal, deadline: record.expiresAt });
+      started = await driverFor(provider)(this.#ctx, { signal: runner.signal, deadline: record.expiresAt }, { ...options, flowId: id });
       runner.signal.throwIfAborted();
     } catch (error) {
       this.#stop(runner);
@@ -153,7 +153,12 @@ export class FlowEngine {
     const waiting = await this.store.update(
       id,
       { status: 'pending', phases: ['starting'] },
-      { phase: 'waiting', expiresAt: clock.now() + started.expiresInSeconds * 1000, public: started.public, secrets: { begin: started.secret } },
+      {
+        phase: 'waiting',
+        expiresAt: clock.now() + started.expiresInSeconds * 1000,
+        public: started.public,
+        secrets: { begin: started.secret, ...(started.callbackNonce !== undefined && { nonce: started.callbackNonce }) },
+      },
     );
     if (!waiting) {
       this.#stop(runner);
@@ -247,21 +252,48 @@ export class FlowEngine {
 
   /**
    * Hands an authorization code (from the callback or pasted by the user) to a flow waiting for one. The
-   * code is taken once; OnboardError `flow_not_found` or `flow_not_awaiting_code` otherwise.
+   * code is taken once; OnboardError `flow_not_found` or `flow_not_awaiting_code` otherwise. A callback
+   * passes the nonce of its address: a flow whose nonce differs (or that has none) counts as not found.
    */
-  async submitCode(id: string, code: string): Promise<FlowRecord> {
+  async submitCode(id: string, code: string, opts: { nonce?: string } = {}): Promise<FlowRecord> {
     const record = await this.store.get(id);
     if (!record) throw new OnboardError('flow_not_found');
+    if (opts.nonce !== undefined && !sameSecret(record.secrets?.nonce, opts.nonce)) throw new OnboardError('flow_not_found');
     const next =
       record.kind === 'authorization_code'
         ? await this.store.update(
             id,
             { status: 'pending', phases: ['waiting'] },
-            { phase: 'exchanging', secrets: { begin: record.secrets?.begin, code } },
+            // the nonce stays, so a second callback is told the link was used rather than unknown
+            { phase: 'exchanging', secrets: { ...record.secrets, begin: record.secrets?.begin, code } },
           )
         : undefined;
     if (!next) throw new OnboardError('flow_not_awaiting_code');
     return next;
+  }
+
+  /**
+   * Ends a flow still waiting for its code with `message` (the provider sent the browser back with a
+   * refusal instead of a code). A callback passes its nonce, checked as by submitCode. Returns the
+   * ended record, or undefined when the flow no longer waits (nothing changes then).
+   */
+  async refuseCode(id: string, message: string, opts: { nonce?: string } = {}): Promise<FlowRecord | undefined> {
+    const record = await this.store.get(id);
+    if (!record || record.kind !== 'authorization_code') return undefined;
+    if (opts.nonce !== undefined && !sameSecret(record.secrets?.nonce, opts.nonce)) return undefined;
+    const ended = await this.store.update(
+      id,
+      { status: 'pending', phases: ['waiting'] },
+      { status: 'error', phase: 'ended', endedAt: this.options.clock.now(), error: safeMessage(message) },
+    );
+    if (ended) this.options.logger.warn({ provider: ended.providerId, flow: id, flowError: ended.error }, 'sign-in refused at the provider');
+    return ended;
+  }
+
+  /** The flow `id` when `nonce` is its callback nonce (compared in constant time); undefined for an unknown flow, another nonce, or none. */
+  async callbackMatches(id: string, nonce: string): Promise<FlowRecord | undefined> {
+    const record = await this.store.get(id);
+    return record && sameSecret(record.secrets?.nonce, nonce) ? record : undefined;
   }
 
   /** Calls `listener` once, when this flow reaches an end status; returns an unsubscribe function. */
@@ -311,6 +343,13 @@ export class FlowEngine {
     await Promise.all(committing);
     if (this.#ownsStore) await this.store.close();
   }
+}
+
+/** Compares a presented nonce with the stored one in constant time (through digests of equal length). */
+function sameSecret(stored: string | undefined, presented: string): boolean {
+  if (stored === undefined) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(stored), digest(presented));
 }
 
 /** The message a person sees for a provider failure (transient ones get advice), or undefined for a bug. */

@@ -46,6 +46,8 @@ export interface FlowSecrets {
   begin: unknown;
   /** An authorization code submitted by callback or paste, once. */
   code?: string;
+  /** The nonce of this flow's callback address: a callback must carry it (it is the callback's only credential). */
+  nonce?: string;
 }
 
 /** One sign-in attempt. Plain data: every field survives JSON. */

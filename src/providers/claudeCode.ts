@@ -26,7 +26,9 @@ import { ProviderError } from './errors.js';
 import { removeEnvValues } from '../store/envFile.js';
 import { unsuppressSources } from '../store/providerState.js';
 import { readRegularFile, UnsafeFileError } from '../store/safeOpen.js';
-import type { AccountSummary, PollOutcome, ProviderContext } from './types.js';
+import { API_KEY_PROVIDERS, type ApiKeyProviderSpec } from './apiKeyProviders.js';
+import { poolAccountViews } from './poolCredentials.js';
+import { defineProvider, type AccountSummary, type DetectProvider, type PollOutcome, type ProviderContext } from './types.js';
 
 export const ANTHROPIC_PROVIDER_ID = 'anthropic';
 /** The suppressed source that blocks Hermes Agent from reading Claude Code's file. */
@@ -287,4 +289,57 @@ export async function linkClaudeCode(
 /** Upserts the marker: updates `existing` in place (keeping its id and created_at), else appends it. */
 function upsertMarker(store: AuthStore, marker: PoolEntry, existing: PoolEntry | undefined): { entry: PoolEntry } {
   return upsertPoolEntry(store, ANTHROPIC_PROVIDER_ID, marker, (e) => e === existing);
+}
+
+/** How long a Claude Code link waits for the file (the usual 15 minutes of a sign-in). */
+export const CLAUDE_CODE_LINK_LIFETIME_SECONDS = 15 * 60;
+
+/** What a started link keeps: the file watched and the person's choice about `.env`. No secret. */
+export interface ClaudeCodeLinkSecret {
+  file: string;
+  clearEnvKeys: boolean;
+}
+
+/**
+ * The Claude Code link (`anthropic`, kind `detect`): looks for a linkable sign-in in Claude Code's file
+ * every 5 s of the flow's clock until it appears (or the flow ends), then links it (see linkClaudeCode).
+ * `clear_env_keys` in the start body also drops ANTHROPIC_API_KEY / ANTHROPIC_TOKEN from the `.env`.
+ */
+export const claudeCodeProvider: DetectProvider<ClaudeCodeLinkSecret, ClaudeCodeLinkSecret> = defineProvider<ClaudeCodeLinkSecret, ClaudeCodeLinkSecret>({
+  id: ANTHROPIC_PROVIDER_ID,
+  label: 'Anthropic Claude',
+  kind: 'detect',
+  signIn: 'detect',
+  savesTo: 'pool',
+  aliases: ['claude', 'claude-code'],
+  supported: true,
+  startOptions: ['clear_env_keys'],
+  apiKey: anthropicKeySpec(),
+  async begin(ctx, _bounds, options) {
+    const file = claudeCodeCredentialsPath(ctx.config);
+    const state = await inspectClaudeCodeCredentials(file, ctx.clock.now());
+    return {
+      actionRequired: state.linkable ? `Claude Code's sign-in was found in ${file}; linking it.` : claudeCodeActionRequired(state),
+      expiresInSeconds: CLAUDE_CODE_LINK_LIFETIME_SECONDS,
+      intervalSeconds: CLAUDE_CODE_POLL_INTERVAL_MS / 1000,
+      secret: { file, clearEnvKeys: options?.clearEnvKeys === true },
+    };
+  },
+  async detect(ctx, secret) {
+    const state = await inspectClaudeCodeCredentials(secret.file, ctx.clock.now());
+    return state.linkable ? { account: { label: CLAUDE_CODE_LINK_LABEL }, secret } : undefined;
+  },
+  async save(ctx, home, credentials) {
+    const linked = await linkClaudeCode(ctx, home, { clearEnvKeys: credentials.secret.clearEnvKeys, credentialsFile: credentials.secret.file });
+    return linked.account;
+  },
+  accounts(home) {
+    return poolAccountViews(home, ANTHROPIC_PROVIDER_ID);
+  },
+});
+
+function anthropicKeySpec(): ApiKeyProviderSpec {
+  const spec = API_KEY_PROVIDERS.find((p) => p.id === ANTHROPIC_PROVIDER_ID);
+  if (!spec) throw new Error('no API-key spec for anthropic');
+  return spec;
 }

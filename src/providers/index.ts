@@ -1,30 +1,72 @@
 /** Every provider login Hermes Agent knows, and the lookup by id or alias. */
+import { API_KEY_PROVIDERS, type ApiKeyProviderSpec } from './apiKeyProviders.js';
+import { claudeCodeProvider } from './claudeCode.js';
 import { codexProvider } from './codex.js';
 import { copilotProvider } from './copilot.js';
+import { minimaxProvider } from './minimax.js';
 import { nousProvider } from './nous.js';
+import { openrouterProvider } from './openrouterSignIn.js';
+import { poolAccountViews } from './poolCredentials.js';
 import { xaiProvider } from './xai.js';
-import type { AnyProvider, Provider, UnsupportedProvider } from './types.js';
+import { isInteractive, type AnyProvider, type KeyProvider, type Provider, type UnsupportedProvider } from './types.js';
 
-/** Logins Hermes Agent has that are not (yet) possible from the browser. */
+/** Logins Hermes Agent has that are not (yet) possible here. */
 export const unsupportedProviders: readonly UnsupportedProvider[] = [
-  { id: 'anthropic', label: 'Anthropic Claude (Pro/Max)', kind: 'paste', aliases: ['claude'], supported: false },
   { id: 'qwen-oauth', label: 'Qwen', kind: 'device_code', aliases: ['qwen'], supported: false },
-  { id: 'google-gemini-cli', label: 'Google Gemini', kind: 'link', aliases: ['gemini'], supported: false },
+  { id: 'google-gemini-cli', label: 'Google Gemini (OAuth)', kind: 'link', aliases: ['gemini-cli'], supported: false },
 ];
 
-/** The providers that can be signed in to in-app, in display order. */
-export const supportedProviders: readonly Provider[] = [codexProvider, nousProvider, xaiProvider, copilotProvider];
+/** The providers whose sign-in can be started here, in display order. */
+export const supportedProviders: readonly Provider[] = [
+  codexProvider,
+  openrouterProvider,
+  claudeCodeProvider,
+  nousProvider,
+  xaiProvider,
+  copilotProvider,
+  minimaxProvider,
+];
 
-/** All known providers: supported first, then the others. */
-export const allProviders: readonly AnyProvider[] = [...supportedProviders, ...unsupportedProviders];
-
-/** Finds a provider by id or alias (case-insensitive), or undefined. */
-export function findProvider(name: string, providers: readonly AnyProvider[] = allProviders): AnyProvider | undefined {
-  const wanted = name.trim().toLowerCase();
-  return providers.find((p) => p.id === wanted || p.aliases.includes(wanted));
+/** A provider connected by an API key only, from its registry spec. */
+function keyProvider(spec: ApiKeyProviderSpec): KeyProvider {
+  return {
+    id: spec.id,
+    label: spec.label,
+    kind: 'api_key',
+    signIn: 'api_key',
+    aliases: spec.aliases,
+    supported: true,
+    apiKey: spec,
+    savesTo: 'pool',
+    accounts: (home) => poolAccountViews(home, spec.id),
+  };
 }
 
-/** The ids of the providers that can be signed in to here, for error messages. */
+/** The providers that take only an API key (those with a sign-in too take theirs through it). */
+export const keyProviders: readonly KeyProvider[] = API_KEY_PROVIDERS.filter(
+  (spec) => !supportedProviders.some((p) => p.id === spec.id),
+).map(keyProvider);
+
+/** All known providers: sign-ins first, then API keys, then the others. */
+export const allProviders: readonly AnyProvider[] = [...supportedProviders, ...keyProviders, ...unsupportedProviders];
+
+/** Finds a provider by id, else by alias (case-insensitive, trimmed), or undefined. An id always wins over another provider's alias. */
+export function findProvider(name: string, providers: readonly AnyProvider[] = allProviders): AnyProvider | undefined {
+  const wanted = name.trim().toLowerCase();
+  return providers.find((p) => p.id === wanted) ?? providers.find((p) => p.aliases.includes(wanted));
+}
+
+/** The ids of the providers whose sign-in can be started here, for error messages. */
 export function supportedIds(providers: readonly AnyProvider[] = allProviders): string[] {
-  return providers.filter((p): p is Provider => p.supported).map((p) => p.id);
+  return providers.filter(isInteractive).map((p) => p.id);
+}
+
+/** The ids of the providers that take an API key here, for error messages. */
+export function keyProviderIds(providers: readonly AnyProvider[] = allProviders): string[] {
+  return providers.filter((p) => p.supported && (p.signIn === 'api_key' || p.apiKey !== undefined)).map((p) => p.id);
+}
+
+/** The API-key spec of a provider, when it takes a key here. */
+export function keySpecOf(provider: AnyProvider): ApiKeyProviderSpec | undefined {
+  return provider.supported ? provider.apiKey : undefined;
 }

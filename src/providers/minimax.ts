@@ -20,19 +20,22 @@ import type { ProviderConfig } from '../config.js';
 import { randomUUID } from 'node:crypto';
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomState } from 'oauth4webapi';
 import { readAuthStore, StoreShapeError, updateAuthStore } from '../store/index.js';
+import { unsuppressSources } from '../store/providerState.js';
 import { providerRequest, type ProviderResponse } from '../util/http.js';
 import { safeMessage } from '../util/secrets.js';
 import { MAX_EXPIRES_IN_SECONDS, nonEmptyString } from './answerFields.js';
 import { ProviderError, TransientProviderError } from './errors.js';
 import { resolveIssuer, type IssuerChoice } from './issuer.js';
-import type {
-  AccountSummary,
-  AccountView,
-  DeviceAuthorization,
-  ObtainedCredentials,
-  PollOutcome,
-  ProviderContext,
-  StepBounds,
+import {
+  defineProvider,
+  type AccountSummary,
+  type AccountView,
+  type DeviceAuthorization,
+  type DeviceCodeProvider,
+  type ObtainedCredentials,
+  type PollOutcome,
+  type ProviderContext,
+  type StepBounds,
 } from './types.js';
 
 /** The provider id, also the `providers` key in auth.json. */
@@ -355,7 +358,8 @@ function stateOf(secret: unknown): MinimaxState {
 /**
  * Saves the state where Hermes Agent's MiniMax login saves it: the whole `providers["minimax-oauth"]`
  * replaced, and `active_provider` set to `minimax-oauth` (Hermes Agent's `_save_provider_state` always
- * does; `setActive: false` leaves it alone). Under the auth.json lock.
+ * does; `setActive: false` leaves it alone); the provider's `suppressed_sources` are cleared, as
+ * `hermes auth add` does for every new credential. Under the auth.json lock.
  */
 export async function saveMinimax(
   ctx: ProviderContext,
@@ -371,6 +375,8 @@ export async function saveMinimax(
       if (typeof providers !== 'object' || providers === null || Array.isArray(providers)) throw new StoreShapeError('providers', 'an object');
       store.providers = { ...(providers as Record<string, Record<string, unknown>>), [MINIMAX_OAUTH_PROVIDER_ID]: { ...state } };
       if (opts.setActive !== false) store.active_provider = MINIMAX_OAUTH_PROVIDER_ID;
+      // a new credential re-enables every source a `hermes auth remove` suppressed (`hermes auth add` does)
+      unsuppressSources(store, MINIMAX_OAUTH_PROVIDER_ID);
     },
     { logger: ctx.logger, clock: ctx.clock },
   );
@@ -386,3 +392,24 @@ export async function minimaxAccounts(home: string): Promise<AccountView[]> {
   if (typeof state.expires_at === 'string') view.expires_at = state.expires_at;
   return [view];
 }
+
+/** The MiniMax OAuth provider (`minimax-oauth`): a user code with PKCE, region `global` or `cn` from the start body. */
+export const minimaxProvider: DeviceCodeProvider = defineProvider({
+  id: MINIMAX_OAUTH_PROVIDER_ID,
+  label: 'MiniMax (OAuth)',
+  kind: 'device_code',
+  signIn: 'device_code',
+  savesTo: 'providers',
+  aliases: ['minimax-portal', 'minimax-global', 'minimax_oauth'],
+  supported: true,
+  startOptions: ['region'],
+  begin(ctx, bounds, options) {
+    return beginMinimax(ctx, bounds, parseMinimaxRegion(options?.region));
+  },
+  poll: pollMinimax,
+  async finish(ctx, auth, grant) {
+    return finishMinimax(ctx, auth, grant);
+  },
+  save: (ctx, home, credentials) => saveMinimax(ctx, home, credentials),
+  accounts: minimaxAccounts,
+});

@@ -40,6 +40,10 @@ const MAX_CODE_LENGTH = 1024;
 const MAX_KEY_LENGTH = 4096;
 /** A nonce this module made: 43 base64url characters (32 random bytes). */
 const NONCE_RE = /^[A-Za-z0-9_-]{43}$/;
+/** A callback path segment: `<flow id>.<nonce>` (the flow id finds the flow in any store; the nonce proves the caller), or a bare nonce. */
+const TOKEN_RE = /^(?:([A-Za-z0-9_-]{1,128})\.)?([A-Za-z0-9_-]{43})$/;
+/** A mount prefix this server may live under (the embedding app's), e.g. `/onboard`. */
+const PREFIX_RE = /^(?:\/[A-Za-z0-9._~-]+)*$/;
 
 /** A PKCE pair (RFC 7636). The verifier is a secret: it stays on the server. */
 export interface PkcePair {
@@ -68,11 +72,23 @@ export function isCallbackNonce(value: string): boolean {
   return NONCE_RE.test(value);
 }
 
+/** The callback path segment of one flow: its id and its nonce. */
+export function callbackToken(flowId: string, nonce: string): string {
+  return `${flowId}.${nonce}`;
+}
+
+/** Splits a callback path segment into the flow id and the nonce; undefined when it is not one this module makes. */
+export function parseCallbackToken(segment: string): { flowId: string; nonce: string } | undefined {
+  const match = TOKEN_RE.exec(segment);
+  return match?.[1] !== undefined && match[2] !== undefined ? { flowId: match[1], nonce: match[2] } : undefined;
+}
+
 /**
  * The callback address for one flow: `origin` (this server as the browser reached it, e.g.
- * `http://127.0.0.1:8788`; the caller validates the Host) + `/api/onboarding/oauth/callback/<nonce>`.
+ * `http://127.0.0.1:8788`; the caller validates the Host), the mount `prefix` when the API is embedded
+ * under one, then `/api/onboarding/oauth/callback/<token>` (see callbackToken).
  */
-export function callbackUrl(origin: string, nonce: string): string {
+export function callbackUrl(origin: string, token: string, prefix = ''): string {
   let base: URL;
   try {
     base = new URL(origin);
@@ -82,8 +98,9 @@ export function callbackUrl(origin: string, nonce: string): string {
   if ((base.protocol !== 'http:' && base.protocol !== 'https:') || base.username || base.password) {
     throw new ProviderError('The server address for the OpenRouter callback must be a plain http(s) origin.');
   }
-  if (!isCallbackNonce(nonce)) throw new ProviderError('The OpenRouter callback nonce is malformed.');
-  return `${base.origin}${OPENROUTER_CALLBACK_PREFIX}${nonce}`;
+  if (!TOKEN_RE.test(token)) throw new ProviderError('The OpenRouter callback nonce is malformed.');
+  if (!PREFIX_RE.test(prefix)) throw new ProviderError('The mount prefix of the OpenRouter callback is malformed.');
+  return `${base.origin}${prefix}${OPENROUTER_CALLBACK_PREFIX}${token}`;
 }
 
 /**

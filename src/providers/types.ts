@@ -5,11 +5,12 @@
  * change; a provider never touches flow state.
  */
 import type { ProviderConfig } from '../config.js';
-import type { AccountView, FlowAccount, ProviderKind } from '../contract.js';
+import type { AccountView, FlowAccount, ProviderKind, SignInMethod } from '../contract.js';
+import type { ApiKeyProviderSpec } from './apiKeyProviders.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
-export type { AccountView, ProviderKind };
+export type { AccountView, ProviderKind, SignInMethod };
 
 /** The signed-in account, as shown to the user. No secrets. (One type for the domain and the wire.) */
 export type AccountSummary = FlowAccount;
@@ -31,6 +32,30 @@ export interface ProviderContext {
   config: ProviderConfig;
   logger: Logger;
 }
+
+/**
+ * What one start asks of a provider's `begin`, beside its context: the flow it starts, and the choices of
+ * the start body (validated by the route; a provider reads only those it knows).
+ */
+export interface BeginOptions {
+  /** The flow being started (an authorization-code provider binds its callback to it). */
+  flowId: string;
+  /**
+   * This server's own origin as the browser reached it (e.g. `http://127.0.0.1:8788`, Host validated): an
+   * authorization-code provider sends the browser back there. Undefined: no callback can reach this
+   * process, so the provider shows the code for the person to paste.
+   */
+  callbackOrigin?: string;
+  /** The mount prefix of the API under that origin (an embedding app's, e.g. `/onboard`; default none). */
+  callbackPrefix?: string;
+  /** MiniMax's region (`global` | `cn`). */
+  region?: string;
+  /** The Claude Code link also removes ANTHROPIC_API_KEY / ANTHROPIC_TOKEN from the profile's `.env`. */
+  clearEnvKeys?: boolean;
+}
+
+/** A provider-specific choice of the start body: MiniMax's `region`, the Claude Code link's `clear_env_keys`. */
+export type StartOption = 'region' | 'clear_env_keys';
 
 /** Bounds for one step: aborted on cancel/expiry; no request may run past `deadline` (epoch ms). */
 export interface StepBounds {
@@ -78,6 +103,10 @@ export interface ProviderInfo {
 /** What every provider that can sign in here declares, whatever its kind. */
 export interface ProviderBase<Creds> extends ProviderInfo {
   supported: true;
+  /** Set when the provider takes an API key too (POST /api/onboarding/keys, `add-key`). */
+  apiKey?: ApiKeyProviderSpec;
+  /** The start-body choices it reads (BeginOptions); a start giving another is refused. */
+  startOptions?: readonly StartOption[];
   /** Where `save` writes (the CLI names the file; docs/api.md lists them). */
   savesTo: SaveTarget;
   /** Saves the credentials into the Hermes home (called once, after the commit point). */
@@ -90,7 +119,7 @@ export interface ProviderBase<Creds> extends ProviderInfo {
 export interface DeviceCodeProvider<Begin = unknown, Grant = unknown, Creds = unknown> extends ProviderBase<Creds> {
   signIn: 'device_code';
   /** Asks the provider for a device code / user code. */
-  begin(ctx: ProviderContext, bounds: StepBounds): Promise<DeviceAuthorization<Begin>>;
+  begin(ctx: ProviderContext, bounds: StepBounds, options?: BeginOptions): Promise<DeviceAuthorization<Begin>>;
   /** Asks once whether the user has approved. */
   poll(ctx: ProviderContext, auth: DeviceAuthorization<Begin>, bounds: StepBounds): Promise<PollOutcome<Grant>>;
   /** Turns an approval into credentials (network only; nothing is saved). */
@@ -100,6 +129,8 @@ export interface DeviceCodeProvider<Begin = unknown, Grant = unknown, Creds = un
 /** A started authorization-code sign-in: the address to open, and the provider's state (PKCE verifier…). */
 export interface CodeAuthorization<Secret = unknown> {
   authorizeUrl: string;
+  /** The nonce in the callback path, when the authorization address carries a callback to this server. */
+  callbackNonce?: string;
   expiresInSeconds: number;
   secret: Secret;
 }
@@ -108,7 +139,7 @@ export interface CodeAuthorization<Secret = unknown> {
 export interface AuthorizationCodeProvider<Begin = unknown, Creds = unknown> extends ProviderBase<Creds> {
   signIn: 'authorization_code';
   /** Builds the authorization address (and its PKCE verifier and state). */
-  begin(ctx: ProviderContext, bounds: StepBounds): Promise<CodeAuthorization<Begin>>;
+  begin(ctx: ProviderContext, bounds: StepBounds, options?: BeginOptions): Promise<CodeAuthorization<Begin>>;
   /** Exchanges the code for credentials (network only; nothing is saved). */
   exchange(ctx: ProviderContext, secret: Begin, code: string, bounds: StepBounds): Promise<ObtainedCredentials<Creds>>;
 }
@@ -125,7 +156,7 @@ export interface DetectAuthorization<Secret = unknown> {
 /** A sign-in that waits for a credential another program writes (e.g. Claude Code's file). */
 export interface DetectProvider<Begin = unknown, Creds = unknown> extends ProviderBase<Creds> {
   signIn: 'detect';
-  begin(ctx: ProviderContext, bounds: StepBounds): Promise<DetectAuthorization<Begin>>;
+  begin(ctx: ProviderContext, bounds: StepBounds, options?: BeginOptions): Promise<DetectAuthorization<Begin>>;
   /** Looks once: the credential when it is there, else undefined. */
   detect(ctx: ProviderContext, secret: Begin, bounds: StepBounds): Promise<ObtainedCredentials<Creds> | undefined>;
 }
@@ -133,12 +164,33 @@ export interface DetectProvider<Begin = unknown, Creds = unknown> extends Provid
 /** A provider that can be signed in to here, of any kind (its secrets typed inside its own module). */
 export type Provider = DeviceCodeProvider | AuthorizationCodeProvider | DetectProvider;
 
+/** A provider connected here by an API key only (POST /api/onboarding/keys, `add-key`); it has no sign-in to start. */
+export interface KeyProvider extends ProviderInfo {
+  supported: true;
+  signIn: 'api_key';
+  apiKey: ApiKeyProviderSpec;
+  savesTo: 'pool';
+  accounts(home: string): Promise<AccountView[]>;
+}
+
 /** A provider Hermes Agent knows that cannot be signed in to here (yet). */
 export interface UnsupportedProvider extends ProviderInfo {
   supported: false;
 }
 
-export type AnyProvider = Provider | UnsupportedProvider;
+export type AnyProvider = Provider | KeyProvider | UnsupportedProvider;
+
+/** True for a provider whose sign-in can be started (POST /api/onboarding/oauth/start, `login`). */
+export function isInteractive(provider: AnyProvider): provider is Provider {
+  return provider.supported && provider.signIn !== 'api_key';
+}
+
+/** Every way to connect `provider` here: its interactive sign-in first, then `api_key` when it takes one. */
+export function methodsOf(provider: AnyProvider): SignInMethod[] {
+  if (!provider.supported) return [];
+  if (provider.signIn === 'api_key') return ['api_key'];
+  return provider.apiKey ? [provider.signIn, 'api_key'] : [provider.signIn];
+}
 
 /**
  * Declares a provider with its secrets typed end to end; the result fits wherever a `Provider` goes.

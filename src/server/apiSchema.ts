@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ERROR_CATALOGUE, ERROR_CODES } from '../errors.js';
 import { VERSION } from '../version.js';
-import { cancelBody, flowQuery, profileQuery, startBody, submitBody } from './schemas.js';
+import { cancelBody, flowQuery, keysBody, profileQuery, startBody, submitBody } from './schemas.js';
 
 const status = z.enum(['pending', 'success', 'error', 'expired', 'cancelled']);
 
@@ -18,6 +18,7 @@ export const deviceStartResponse = z.object({
   provider: z.string(),
   flow_id: z.string(),
   status: z.literal('pending'),
+  kind: z.literal('device_code'),
   verification_uri: z.string(),
   verification_uri_complete: z.string().optional(),
   user_code: z.string(),
@@ -47,12 +48,18 @@ export const accountView = z.object({
 export const providerView = z.object({
   id: z.string(),
   label: z.string(),
-  kind: z.enum(['device_code', 'link', 'paste']),
+  kind: z.enum(['device_code', 'authorization_code', 'detect', 'api_key', 'link', 'paste']),
+  methods: z.array(z.enum(['device_code', 'authorization_code', 'detect', 'api_key'])).describe('Every way to connect it here, the interactive sign-in first.'),
   supported: z.boolean(),
   connected: z.boolean(),
   accounts: z.array(accountView),
 });
 export const providersResponse = z.object({ ok: z.literal(true), profile: z.string(), providers: z.array(providerView) });
+export const keyResponse = z.object({
+  ok: z.literal(true),
+  provider: z.string(),
+  account: z.object({ id: z.string(), label: z.string(), key_hint: z.string().describe('e.g. `sk-…a1b2`; never the key.') }),
+});
 export const profilesResponse = z.object({ ok: z.literal(true), active: z.string(), profiles: z.array(z.string()) });
 
 type Json = Record<string, unknown>;
@@ -127,6 +134,28 @@ export function openApiDocument(): Json {
           responses: { '200': ok('The status.', ref('StatusResponse')), ...errors(...PARSING, 404, ...COMMON) },
         },
       },
+      '/api/onboarding/oauth/callback/{token}': {
+        get: {
+          summary: 'Where the provider sends the browser back (`<flow id>.<nonce>`); answers a small HTML page. Needs no bearer token: the nonce is the credential.',
+          parameters: [
+            { name: 'token', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'code', in: 'query', required: false, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'Connected.', content: { 'text/html': { schema: { type: 'string' } } } },
+            '400': { description: 'Unknown, used or expired link, or the provider refused; nothing written.', content: { 'text/html': { schema: { type: 'string' } } } },
+            '502': { description: 'The code could not be exchanged; the flow ended with an error.', content: { 'text/html': { schema: { type: 'string' } } } },
+            ...errors(403, 500, 503),
+          },
+        },
+      },
+      '/api/onboarding/keys': {
+        post: {
+          summary: 'Check an API key with the provider and save it (the same key twice is one entry)',
+          requestBody: { required: true, content: json(jsonSchema(keysBody, 'input')) },
+          responses: { '200': ok('Saved.', ref('KeyResponse')), ...errors(...PARSING, 422, 429, 502, ...COMMON) },
+        },
+      },
       '/api/onboarding/oauth/events': {
         get: {
           summary: 'A flow\'s status as server-sent events (`event: status`, data: StatusResponse)',
@@ -153,6 +182,7 @@ export function openApiDocument(): Json {
         UnknownCancelResponse: jsonSchema(unknownCancelResponse),
         ProvidersResponse: jsonSchema(providersResponse),
         ProfilesResponse: jsonSchema(profilesResponse),
+        KeyResponse: jsonSchema(keyResponse),
       },
     },
   };

@@ -108,3 +108,15 @@ export function originMatchesHost(origin: string, hostHeader: string): boolean {
     return false;
   }
 }
+
+/**
+ * The one API route open without the gate (token, network): the provider's redirect back to this server
+ * (`GET …/api/onboarding/oauth/callback/<flow id>.<nonce>`). A browser navigation cannot carry the bearer
+ * token; the unguessable nonce in the path is the credential. The Host check still applies.
+ */
+export const TOKEN_FREE_ROUTE = '/api/onboarding/oauth/callback/:token';
+
+/** True for the token-free route, by the route fastify matched (any mount prefix before it), GET only. */
+export function isTokenFreeRoute(method: string, routeUrl: string | undefined): boolean {
+  return method === 'GET' && routeUrl !== undefined && routeUrl.endsWith(TOKEN_FREE_ROUTE);
+}

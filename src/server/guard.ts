@@ -2,12 +2,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { OnboardError } from '../errors.js';
-import { gateRefusal, originMatchesHost } from './gate.js';
+import { gateRefusal, isTokenFreeRoute, originMatchesHost } from './gate.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
 
 /** Throws the catalogue error that refuses `req`, or returns when it may go on. */
 export function guardApiRequest(req: FastifyRequest, config: Pick<Config, 'token' | 'open'>, closing: boolean): void {
   if (closing) throw new OnboardError('server_closing');
+  if (isTokenFreeRoute(req.method, req.routeOptions.url)) return;
   const refusal = gateRefusal({
     remoteAddress: req.socket.remoteAddress,
     authorization: req.headers.authorization,

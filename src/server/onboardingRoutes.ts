@@ -4,13 +4,14 @@ import type { z } from 'zod';
 import { OnboardError } from '../errors.js';
 import type { FlowEngine } from '../flows/engine.js';
 import { isEnded, type FlowRecord } from '../flows/flow.js';
-import { findProvider, supportedIds } from '../providers/index.js';
+import { findProvider, keyProviderIds, supportedIds } from '../providers/index.js';
 import { listProviders } from '../providers/listing.js';
-import type { AnyProvider } from '../providers/types.js';
+import { methodsOf, type AnyProvider, type BeginOptions, type Provider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, resolveProfileHome, type HomeOptions } from '../store/index.js';
 import { SSE_KEEPALIVE_MS } from '../limits.js';
 import { profilesPayload, providersPayload, startPayloadOfKind, statusPayload, unknownCancelPayload } from './presenters.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
+import { hostOf } from './gate.js';
 import { cancelBody, firstIssue, flowQuery, profileQuery, startBody, submitBody } from './schemas.js';
 import type { StartLimiter } from './startLimiter.js';
 
@@ -21,7 +22,7 @@ export interface OnboardingDeps {
   limiter: StartLimiter;
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+export function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(value ?? undefined, { reportInput: true });
   if (!result.success) throw new OnboardError('invalid_request', firstIssue(result.error, what));
   return result.data;
@@ -40,17 +41,8 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
 
   app.post('/api/onboarding/oauth/start', async (req) => {
     const body = parse(startBody, req.body, 'request body');
-    const provider = findProvider(body.provider, providers);
-    const supported = supportedIds(providers).join(', ');
-    if (!provider) {
-      throw new OnboardError('unknown_provider', `Unknown provider "${body.provider.slice(0, 64)}". Providers that can sign in here: ${supported}.`);
-    }
-    if (!provider.supported) {
-      throw new OnboardError(
-        'provider_not_supported',
-        `${provider.label} cannot be signed in to from the browser yet; use \`hermes auth add ${provider.id}\` (Hermes Agent) in a terminal. Providers that can sign in here: ${supported}.`,
-      );
-    }
+    const provider = startableProvider(providers, body);
+    const options = beginOptions(provider, body, req, app.prefix);
     const target = resolveProfileHome(body.profile, homeOptions);
     // single flight comes before the rate limit: a reload that rejoins its pending flow is not a new start
     const pending = await engine.pendingFor(provider.id, target.home);
@@ -59,7 +51,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     if (wait > 0) {
       throw new OnboardError('rate_limited', `Too many sign-ins started from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
     }
-    const flow = await engine.start(provider, target.home, target.profile);
+    const flow = await engine.start(provider, target.home, target.profile, options);
     return flow.status === 'pending' ? startPayloadOfKind(flow) : statusPayload(flow);
   });
 
@@ -94,6 +86,70 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     const active = resolveProfileHome(undefined, homeOptions);
     return profilesPayload(active.profile, listProfiles(hermesRootOf(active.home, homeOptions.userHome)));
   });
+}
+
+/**
+ * The provider a start names, with the method asked for (default: its first): 400 naming the valid
+ * providers or methods otherwise; a provider that takes only a key is pointed to POST /api/onboarding/keys.
+ */
+function startableProvider(providers: readonly AnyProvider[], body: { provider: string; method?: string | undefined }): Provider {
+  const provider = findProvider(body.provider, providers);
+  const supported = supportedIds(providers).join(', ');
+  if (!provider) {
+    throw new OnboardError(
+      'unknown_provider',
+      `Unknown provider "${body.provider.slice(0, 64)}". Providers that can sign in here: ${supported}. Providers that take an API key (POST /api/onboarding/keys): ${keyProviderIds(providers).join(', ')}.`,
+    );
+  }
+  if (!provider.supported) {
+    throw new OnboardError(
+      'provider_not_supported',
+      `${provider.label} cannot be signed in to from the browser yet; use \`hermes auth add ${provider.id}\` (Hermes Agent) in a terminal. Providers that can sign in here: ${supported}.`,
+    );
+  }
+  const methods = methodsOf(provider);
+  const method = body.method ?? methods[0];
+  if (method === undefined || !(methods as string[]).includes(method)) {
+    throw new OnboardError('invalid_request', `${provider.label} has no method "${String(body.method).slice(0, 40)}"; its methods are: ${methods.join(', ')}.`);
+  }
+  if (method === 'api_key' || provider.signIn === 'api_key') {
+    throw new OnboardError('invalid_request', `${provider.label} is connected with an API key: send it to POST /api/onboarding/keys (or run \`hermes-onboard add-key ${provider.id}\`).`);
+  }
+  return provider;
+}
+
+/**
+ * The start body's choices for `provider` (a choice it does not read is refused), and for an
+ * authorization-code provider the callback base: this server as the browser reached it (the Host the
+ * gate already checked, the connection's scheme) under the plugin's mount prefix.
+ */
+function beginOptions(
+  provider: Provider,
+  body: { region?: string | undefined; clear_env_keys?: boolean | undefined },
+  req: FastifyRequest,
+  prefix: string,
+): Omit<BeginOptions, 'flowId'> {
+  const takes = provider.startOptions ?? [];
+  if (body.region !== undefined && !takes.includes('region')) {
+    throw new OnboardError('invalid_request', `region applies to minimax-oauth only; ${provider.label} takes no region.`);
+  }
+  if (body.clear_env_keys !== undefined && !takes.includes('clear_env_keys')) {
+    throw new OnboardError('invalid_request', `clear_env_keys applies to the Claude Code link (anthropic) only.`);
+  }
+  const options: Omit<BeginOptions, 'flowId'> = {
+    ...(body.region !== undefined && { region: body.region }),
+    ...(body.clear_env_keys !== undefined && { clearEnvKeys: body.clear_env_keys }),
+  };
+  if (provider.signIn === 'authorization_code') {
+    const host = req.headers.host ?? '';
+    // a Host that is not a plain name or address (with an optional port) cannot be a callback address
+    if (!/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i.test(host) || hostOf(host) === '') {
+      throw new OnboardError('invalid_request', 'The Host header cannot be used as the callback address of this sign-in.');
+    }
+    options.callbackOrigin = `${req.protocol}://${host}`;
+    options.callbackPrefix = prefix;
+  }
+  return options;
 }
 
 /** Streams a flow's status as server-sent events until it ends or the client goes away. */

@@ -13,6 +13,8 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { VERSION } from '../version.js';
 import { guardApiRequest, setResponseHeaders } from './guard.js';
 import { sendError } from './httpErrors.js';
+import { registerCallbackRoutes } from './callbackRoutes.js';
+import { registerKeysRoutes } from './keysRoutes.js';
 import { registerOnboardingRoutes } from './onboardingRoutes.js';
 import { registerOpenApi } from './openapi.js';
 import { healthPayload } from './presenters.js';
@@ -47,10 +49,10 @@ export async function onboardingPlugin(app: FastifyInstance, options: Onboarding
   app.setErrorHandler((error, req, reply) => sendError(error, req, reply, app.log));
   app.get('/api/health', async () => healthPayload(VERSION));
   registerOpenApi(app);
-  registerOnboardingRoutes(app, {
-    engine,
-    providers: options.providers ?? allProviders,
-    homeOptions: options.homeOptions ?? homeOptions(config),
-    limiter: new StartLimiter(config.startRate, clock, config.ipv6Prefix),
-  });
+  const providers = options.providers ?? allProviders;
+  const homes = options.homeOptions ?? homeOptions(config);
+  const limiter = new StartLimiter(config.startRate, clock, config.ipv6Prefix);
+  registerOnboardingRoutes(app, { engine, providers, homeOptions: homes, limiter });
+  registerCallbackRoutes(app, { engine, providers });
+  registerKeysRoutes(app, { providers, homeOptions: homes, limiter, config, clock, logger: app.log });
 }

@@ -6,7 +6,7 @@
 import type { AccountView, FlowAccount, ProfilesPayload, ProvidersPayload, ProviderView, StartPayload, StatusPayload } from '../contract.js';
 import type { FlowRecord } from '../flows/flow.js';
 import type { ProviderListing } from '../providers/listing.js';
-import type { AccountSummary } from '../providers/types.js';
+import { methodsOf, type AccountSummary } from '../providers/types.js';
 
 /** The account fields that may reach a client beside `id` and `label`, and nothing else. */
 const ACCOUNT_FIELDS = ['email', 'plan', 'expires_at', 'last_status'] as const;
@@ -50,6 +50,7 @@ export function startPayload(flow: FlowRecord): StartPayload {
     provider: flow.providerId,
     flow_id: flow.id,
     status: 'pending',
+    kind: 'device_code',
     verification_uri: pub.verificationUri,
     user_code: pub.userCode,
     expires_at: Math.floor(flow.expiresAt / 1000),
@@ -80,7 +81,7 @@ export type KindStartPayload =
 export function providersPayload(profile: string, listings: readonly ProviderListing[]): ProvidersPayload {
   const providers: ProviderView[] = listings.map(({ provider: p, accounts }) => {
     const views = accounts.map(accountView);
-    return { id: p.id, label: p.label, kind: p.kind, supported: p.supported, connected: views.length > 0, accounts: views };
+    return { id: p.id, label: p.label, kind: p.kind, methods: methodsOf(p), supported: p.supported, connected: views.length > 0, accounts: views };
   });
   return { ok: true, profile, providers };
 }
@@ -98,4 +99,13 @@ export function healthPayload(version: string): { ok: true; version: string } {
 /** The body of every error answer: `{"ok": false, "error": "<message a person can act on>"}`. */
 export function errorBody(message: string): { ok: false; error: string } {
   return { ok: false, error: message };
+}
+
+/** POST /api/onboarding/keys: the saved entry as it may be shown (a hint of the key, never the key). */
+export function keyPayload(provider: string, account: { id: string; label: string; key_hint: string }): {
+  ok: true;
+  provider: string;
+  account: { id: string; label: string; key_hint: string };
+} {
+  return { ok: true, provider, account: { id: account.id, label: account.label, key_hint: account.key_hint } };
 }

@@ -5,7 +5,28 @@ const providerName = z.string({ error: 'provider must be a string such as "opena
 const profileName = z.string({ error: 'profile must be a string' }).max(64, 'profile is too long');
 const flowId = z.string({ error: 'flow_id must be a string' }).min(1, 'flow_id is required').max(128, 'flow_id is too long');
 
-export const startBody = z.strictObject({ provider: providerName, profile: profileName.optional() });
+const method = z.string({ error: 'method must be a string such as "authorization_code"' }).trim().min(1, 'method is required').max(64, 'method is too long');
+const region = z.enum(['global', 'cn'], { error: 'region must be "global" or "cn"' });
+const clearEnvKeys = z.boolean({ error: 'clear_env_keys must be true or false' });
+export const startBody = z.strictObject({
+  provider: providerName,
+  profile: profileName.optional(),
+  method: method.optional(),
+  region: region.optional(),
+  clear_env_keys: clearEnvKeys.optional(),
+});
+const apiKey = z.string({ error: 'api_key must be a string' });
+const keyLabel = z.string({ error: 'label must be a string' }).max(200, 'label is too long');
+export const keysBody = z.strictObject({
+  provider: providerName,
+  api_key: apiKey,
+  label: keyLabel.optional(),
+  profile: profileName.optional(),
+  verify: z.boolean({ error: 'verify must be true or false' }).optional(),
+});
+/** The path segment of an OpenRouter-style callback: `<flow id>.<nonce>` (checked again by the provider module). */
+export const callbackParams = z.object({ token: z.string().max(200) });
+export const callbackQuery = z.object({ code: z.string().max(4096).optional(), error: z.string().max(200).optional() }).loose();
 export const cancelBody = z.strictObject({ flow_id: flowId });
 const authorizationCode = z.string({ error: 'code must be a string' }).trim().min(1, 'code is required').max(2048, 'code is too long');
 export const submitBody = z.strictObject({ flow_id: flowId, code: authorizationCode });

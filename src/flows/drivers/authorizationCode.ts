@@ -8,11 +8,12 @@ import type { BeginSignIn } from './driver.js';
 
 /** Starts an authorization-code sign-in with `provider`. */
 export function authorizationCodeDriver<B, C>(provider: AuthorizationCodeProvider<B, C>): BeginSignIn {
-  return async (ctx, bounds) => {
-    const started = await provider.begin(ctx, bounds);
+  return async (ctx, bounds, options) => {
+    const started = await provider.begin(ctx, bounds, options);
     return {
       public: { kind: 'authorization_code', authorizeUrl: started.authorizeUrl },
       secret: started.secret,
+      ...(started.callbackNonce !== undefined && { callbackNonce: started.callbackNonce }),
       expiresInSeconds: started.expiresInSeconds,
       async obtain(run) {
         const code = await run.code();

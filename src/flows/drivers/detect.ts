@@ -7,8 +7,8 @@ import type { BeginSignIn, Obtained } from './driver.js';
 
 /** Starts a detect sign-in with `provider`. */
 export function detectDriver<B, C>(provider: DetectProvider<B, C>): BeginSignIn {
-  return async (ctx, bounds) => {
-    const started = await provider.begin(ctx, bounds);
+  return async (ctx, bounds, options) => {
+    const started = await provider.begin(ctx, bounds, options);
     const intervalMs = Math.max(1, started.intervalSeconds) * 1000;
     return {
       public: { kind: 'detect', actionRequired: started.actionRequired },

@@ -5,8 +5,8 @@ import { pollUntilDone } from './poller.js';
 
 /** Starts a device-code sign-in with `provider`; waiting polls at the provider's interval until the deadline. */
 export function deviceCodeDriver<B, G, C>(provider: DeviceCodeProvider<B, G, C>): BeginSignIn {
-  return async (ctx, bounds) => {
-    const auth = await provider.begin(ctx, bounds);
+  return async (ctx, bounds, options) => {
+    const auth = await provider.begin(ctx, bounds, options);
     return {
       public: {
         kind: 'device_code',

@@ -1,5 +1,5 @@
 /** What the engine asks of the driver of a sign-in kind: start it, then wait until credentials are obtained. */
-import type { ObtainedCredentials, ProviderContext, StepBounds } from '../../providers/types.js';
+import type { BeginOptions, ObtainedCredentials, ProviderContext, StepBounds } from '../../providers/types.js';
 import type { FlowPublic } from '../flow.js';
 import type { PollObserver } from './poller.js';
 
@@ -10,6 +10,8 @@ import type { PollObserver } from './poller.js';
 export interface Started {
   public: FlowPublic;
   secret: unknown;
+  /** The nonce a callback to this flow must carry (authorization-code flows with a callback). */
+  callbackNonce?: string;
   expiresInSeconds: number;
   obtain(run: DriverRun): Promise<Obtained>;
 }
@@ -28,4 +30,4 @@ export interface DriverRun {
 }
 
 /** Starts a sign-in with one provider bound in, so the engine never sees its secret types. */
-export type BeginSignIn = (ctx: ProviderContext, bounds: StepBounds) => Promise<Started>;
+export type BeginSignIn = (ctx: ProviderContext, bounds: StepBounds, options: BeginOptions) => Promise<Started>;
