@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 import { guardApiRequest, setResponseHeaders } from './guard.js';
 import { sendError } from './httpErrors.js';
 import { registerOnboardingRoutes } from './onboardingRoutes.js';
+import { registerAccountRoutes, type AccountRouteDeps } from './accountRoutes.js';
 import { registerOpenApi } from './openapi.js';
 import { healthPayload } from './presenters.js';
 import { StartLimiter } from './startLimiter.js';
@@ -30,6 +31,8 @@ export interface OnboardingPluginOptions {
   clock?: Clock;
   /** False when the host app already guards these routes (the standalone server guards in its own hook). */
   guard?: boolean;
+  /** File-watching settings of GET /api/onboarding/providers/events (tests). */
+  watch?: AccountRouteDeps['watch'];
 }
 
 /** Registers the API routes on `app` (use `app.register(onboardingPlugin, { prefix, config })`). */
@@ -52,5 +55,7 @@ export async function onboardingPlugin(app: FastifyInstance, options: Onboarding
     providers: options.providers ?? allProviders,
     homeOptions: options.homeOptions ?? homeOptions(config),
     limiter: new StartLimiter(config.startRate, clock, config.ipv6Prefix),
+    clock,
   });
+  registerAccountRoutes(app, { providers: options.providers ?? allProviders, homeOptions: options.homeOptions ?? homeOptions(config), config, clock, logger: app.log, watch: options.watch });
 }
