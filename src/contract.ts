@@ -9,14 +9,42 @@ export type ProviderKind = 'device_code' | 'authorization_code' | 'detect' | 'ap
 export type SignInMethod = 'device_code' | 'authorization_code' | 'detect' | 'api_key';
 export type FlowStatus = 'pending' | 'success' | 'error' | 'expired' | 'cancelled';
 
-/** A saved account, as listed by GET /api/onboarding/providers. No secrets. */
+/** An account's health as Hermes Agent's pool sees it (docs/api.md, GET /api/onboarding/providers). */
+export type AccountHealth = 'ok' | 'exhausted' | 'dead' | 'expired' | 'unknown';
+/** How an account was signed in. */
+export type AccountSource = 'device_code' | 'pkce' | 'linked' | 'api_key' | 'env' | 'config' | 'other';
+
+/**
+ * A saved account, as listed by GET /api/onboarding/providers. No secrets. The lifecycle fields are
+ * optional here because providers describe accounts with this type too; the providers payload always
+ * carries `source`, `health` and `relogin_required`.
+ */
 export interface AccountView {
   id: string;
   label: string;
   email?: string;
   plan?: string;
+  /** When the access token expires, epoch seconds. */
   expires_at?: string | number;
-  last_status?: string;
+  source?: AccountSource;
+  /** `…` and the last four characters of an API key. */
+  key_hint?: string;
+  health?: AccountHealth;
+  health_detail?: string;
+  /** When Hermes Agent may use an exhausted account again, epoch seconds. */
+  retry_at?: number;
+  relogin_required?: boolean;
+  /** True on the account Hermes Agent will use first. */
+  used_first?: boolean;
+}
+
+/** `providers.<id>.last_auth_error`: why Hermes Agent gave up on a login. */
+export interface LastAuthErrorView {
+  code?: string;
+  reason?: string;
+  message?: string;
+  at?: string;
+  relogin_required: boolean;
 }
 
 /** The signed-in account of a successful flow. */
@@ -60,6 +88,8 @@ export interface ProviderView {
   supported: boolean;
   connected: boolean;
   accounts: AccountView[];
+  /** What Hermes Agent recorded when it last gave up on this provider's login. */
+  last_auth_error?: LastAuthErrorView;
 }
 
 /** GET /api/onboarding/providers. */
@@ -74,4 +104,31 @@ export interface ProfilesPayload {
   ok: true;
   active: string;
   profiles: string[];
+}
+
+/** An account as a removal names it. */
+export interface RemovedAccountView {
+  id: string;
+  label: string;
+}
+
+/** DELETE /api/onboarding/accounts/<provider>/<account_id>. */
+export interface RemovePayload {
+  ok: true;
+  provider: string;
+  removed: RemovedAccountView;
+  /** true: revoked at the provider; false: revoking failed (removed anyway); null: not asked, or not possible. */
+  revoked: boolean | null;
+  /** What the user may still need to do elsewhere, and how revoking went. */
+  hints: string[];
+}
+
+/** POST /api/onboarding/logout. */
+export interface LogoutPayload {
+  ok: true;
+  provider: string;
+  removed: RemovedAccountView[];
+  /** Only when revoking was asked for (as in RemovePayload). */
+  revoked?: boolean | null;
+  hints: string[];
 }

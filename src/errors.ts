@@ -9,6 +9,7 @@
 import { ProfileError, StoreError, StoreLockTimeoutError, StoreReadError, StoreShapeError } from './store/index.js';
 import { BODY_LIMIT_BYTES, CLOSING_RETRY_AFTER_SECONDS, PENDING_RETRY_AFTER_SECONDS } from './limits.js';
 import { safeMessage } from './util/secrets.js';
+import { AccountNotFoundError, LifecycleInputError } from './store/hermesPool.js';
 
 /** One row of the catalogue. */
 export interface CatalogueEntry {
@@ -52,6 +53,7 @@ export const ERROR_CATALOGUE = {
   host_refused: entry(403, 1, 'This server does not answer to that Host name. Open it as http://127.0.0.1 or http://localhost, or start it with --allowed-host <name>.'),
   cross_site_refused: entry(403, 1, 'Cross-site requests are refused: the Origin does not match this server.'),
   route_not_found: entry(404, 2, 'No such route. See the API in the README.'),
+  account_not_found: entry(404, 1, 'No such account in this profile; nothing was changed. Reload the list of accounts.'),
   flow_not_found: entry(404, 1, 'No such sign-in: it finished more than five minutes ago or never existed. Start a new one.'),
   body_too_large: entry(413, 2, `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`),
   unsupported_media_type: entry(415, 2, 'Send the body as JSON with "Content-Type: application/json".'),
@@ -137,6 +139,8 @@ const STORE_ERRORS: ReadonlyArray<readonly [abstract new (...args: never[]) => E
   [StoreLockTimeoutError, 'store_locked'],
   [StoreReadError, 'store_unreadable'],
   [StoreShapeError, 'store_malformed'],
+  [LifecycleInputError, 'invalid_request'],
+  [AccountNotFoundError, 'account_not_found'],
   [StoreError, 'store_failed'],
   [ProfileError, 'invalid_profile'],
 ];

@@ -21,6 +21,8 @@ export { homeOptions, loadConfig, type Config, type ConfigFlags, type ProviderCo
 export * from './errors.js';
 export * from './limits.js';
 export type * from './contract.js';
+// the wire shape of a listed account (with health); providers/types.ts has the provider modules' own
+export type { AccountView } from './contract.js';
 
 export * from './store/index.js';
 export { systemClock, type Clock } from './util/clock.js';

@@ -5,12 +5,25 @@
  * change; a provider never touches flow state.
  */
 import type { ProviderConfig } from '../config.js';
-import type { AccountView, FlowAccount, ProviderKind, SignInMethod } from '../contract.js';
+import type { FlowAccount, ProviderKind, SignInMethod } from '../contract.js';
 import type { ApiKeyProviderSpec } from './apiKeyProviders.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
-export type { AccountView, ProviderKind, SignInMethod };
+export type { ProviderKind, SignInMethod };
+
+/**
+ * A saved account as a provider module describes it (no secrets). The providers list shows accounts from
+ * the health read-out instead (store/health.ts, server/presenters.ts), which covers every source.
+ */
+export interface AccountView {
+  id: string;
+  label: string;
+  email?: string;
+  plan?: string;
+  expires_at?: string | number;
+  last_status?: string;
+}
 
 /** The signed-in account, as shown to the user. No secrets. (One type for the domain and the wire.) */
 export type AccountSummary = FlowAccount;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ERROR_CATALOGUE, ERROR_CODES } from '../errors.js';
 import { VERSION } from '../version.js';
-import { cancelBody, flowQuery, keysBody, profileQuery, startBody, submitBody } from './schemas.js';
+import { accountPath, cancelBody, flowQuery, keysBody, logoutBody, profileQuery, removeQuery, startBody, submitBody } from './schemas.js';
 
 const status = z.enum(['pending', 'success', 'error', 'expired', 'cancelled']);
 
@@ -42,8 +42,21 @@ export const accountView = z.object({
   label: z.string(),
   email: z.string().optional(),
   plan: z.string().optional(),
-  expires_at: z.union([z.string(), z.number()]).optional(),
-  last_status: z.string().optional(),
+  source: z.enum(['device_code', 'pkce', 'linked', 'api_key', 'env', 'config', 'other']),
+  key_hint: z.string().optional().describe('"…" and the last four characters of an API key.'),
+  expires_at: z.number().optional().describe('When the access token expires, epoch seconds.'),
+  health: z.enum(['ok', 'exhausted', 'dead', 'expired', 'unknown']),
+  health_detail: z.string().optional(),
+  retry_at: z.number().optional().describe('When Hermes Agent may use an exhausted account again, epoch seconds.'),
+  relogin_required: z.boolean(),
+  used_first: z.literal(true).optional().describe('On the account Hermes Agent will use first.'),
+});
+export const lastAuthError = z.object({
+  code: z.string().optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  at: z.string().optional(),
+  relogin_required: z.boolean(),
 });
 export const providerView = z.object({
   id: z.string(),
@@ -53,7 +66,12 @@ export const providerView = z.object({
   supported: z.boolean(),
   connected: z.boolean(),
   accounts: z.array(accountView),
+  last_auth_error: lastAuthError.optional(),
 });
+const removedAccount = z.object({ id: z.string(), label: z.string() });
+const revoked = z.union([z.boolean(), z.null()]).describe('true: revoked at the provider; false: revoking failed (removed anyway); null: not asked for, or not possible.');
+export const removeResponse = z.object({ ok: z.literal(true), provider: z.string(), removed: removedAccount, revoked, hints: z.array(z.string()) });
+export const logoutResponse = z.object({ ok: z.literal(true), provider: z.string(), removed: z.array(removedAccount), revoked: revoked.optional(), hints: z.array(z.string()) });
 export const providersResponse = z.object({ ok: z.literal(true), profile: z.string(), providers: z.array(providerView) });
 export const keyResponse = z.object({
   ok: z.literal(true),
@@ -92,6 +110,11 @@ const PARSING = [400, 413, 415];
 function query(schema: z.ZodObject): Json[] {
   const s = jsonSchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(s.properties ?? {}).map(([name, p]) => ({ name, in: 'query', required: s.required?.includes(name) ?? false, schema: p }));
+}
+
+/** Path parameters from a zod object schema. */
+function pathParams(schema: z.ZodObject): Json[] {
+  return query(schema).map((p) => ({ ...p, in: 'path', required: true }));
 }
 
 const ok = (description: string, schema: Json) => ({ description, content: json(schema) });
@@ -166,6 +189,27 @@ export function openApiDocument(): Json {
       '/api/onboarding/providers': {
         get: { summary: 'Providers and saved accounts of a profile', parameters: query(profileQuery), responses: { '200': ok('The providers.', ref('ProvidersResponse')), ...errors(...PARSING, ...COMMON) } },
       },
+      '/api/onboarding/providers/events': {
+        get: {
+          summary: 'The providers payload as server-sent events (`event: providers`, data: ProvidersResponse): at once, then on every change of the profile\'s auth.json or .env',
+          parameters: query(profileQuery),
+          responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(...PARSING, ...COMMON) },
+        },
+      },
+      '/api/onboarding/accounts/{provider}/{account_id}': {
+        delete: {
+          summary: 'Remove one account (revoke=1: revoke it at the provider first)',
+          parameters: [...pathParams(accountPath), ...query(removeQuery)],
+          responses: { '200': ok('What was removed.', ref('RemoveResponse')), ...errors(...PARSING, 404, ...COMMON) },
+        },
+      },
+      '/api/onboarding/logout': {
+        post: {
+          summary: 'Sign a provider out of a profile, as Hermes Agent\'s logout does',
+          requestBody: { required: true, content: json(jsonSchema(logoutBody, 'input')) },
+          responses: { '200': ok('What was removed.', ref('LogoutResponse')), ...errors(...PARSING, ...COMMON) },
+        },
+      },
       '/api/onboarding/profiles': {
         get: { summary: 'Profiles of the Hermes root', responses: { '200': ok('The profiles.', ref('ProfilesResponse')), ...errors(...PARSING, ...COMMON) } },
       },
@@ -183,6 +227,8 @@ export function openApiDocument(): Json {
         ProvidersResponse: jsonSchema(providersResponse),
         ProfilesResponse: jsonSchema(profilesResponse),
         KeyResponse: jsonSchema(keyResponse),
+        RemoveResponse: jsonSchema(removeResponse),
+        LogoutResponse: jsonSchema(logoutResponse),
       },
     },
   };

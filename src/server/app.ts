@@ -13,7 +13,7 @@ import { silentLogger, type PinoLogger } from '../util/logger.js';
 import { allowedHostNames, hostOf } from './gate.js';
 import { guardApiRequest, setResponseHeaders } from './guard.js';
 import { errorBody, sendError } from './httpErrors.js';
-import { onboardingPlugin } from './plugin.js';
+import { onboardingPlugin, type OnboardingPluginOptions } from './plugin.js';
 import { registerStaticPage } from './staticPage.js';
 
 export { BODY_LIMIT_BYTES };
@@ -28,6 +28,8 @@ export interface AppOptions {
   pollObserver?: PollObserver;
   /** Overrides os.homedir() for finding ~/.hermes (tests). */
   userHome?: string;
+  /** File-watching settings of the providers event stream (tests). */
+  watch?: OnboardingPluginOptions['watch'];
 }
 
 export interface OnboardApp {
@@ -76,7 +78,7 @@ export function buildApp(options: AppOptions): OnboardApp {
     sendError(new OnboardError('route_not_found', `No such route: ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}. See the API in the README.`), req, reply, app.log),
   );
 
-  void app.register(onboardingPlugin, { config, engine, providers, homeOptions: homeOptions(config, options.userHome), clock, guard: false });
+  void app.register(onboardingPlugin, { config, engine, providers, homeOptions: homeOptions(config, options.userHome), clock, guard: false, watch: options.watch });
   registerStaticPage(app);
   app.addHook('onClose', async () => engine.close());
   return { app, engine };

@@ -9,6 +9,7 @@ import { listProviders } from '../providers/listing.js';
 import { methodsOf, type AnyProvider, type BeginOptions, type Provider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, resolveProfileHome, type HomeOptions } from '../store/index.js';
 import { SSE_KEEPALIVE_MS } from '../limits.js';
+import type { Clock } from '../util/clock.js';
 import { profilesPayload, providersPayload, startPayloadOfKind, statusPayload, unknownCancelPayload } from './presenters.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
 import { hostOf } from './gate.js';
@@ -20,6 +21,8 @@ export interface OnboardingDeps {
   providers: readonly AnyProvider[];
   homeOptions: HomeOptions;
   limiter: StartLimiter;
+  /** Reads "now" for account health (expiry, retry windows). */
+  clock?: Clock;
 }
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
@@ -79,7 +82,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
   app.get('/api/onboarding/providers', async (req) => {
     const { profile } = parse(profileQuery, req.query, 'query');
     const target = resolveProfileHome(profile, homeOptions);
-    return providersPayload(target.profile, await listProviders(providers, target.home));
+    return providersPayload(target.profile, await listProviders(providers, target.home, deps.clock));
   });
 
   app.get('/api/onboarding/profiles', async () => {

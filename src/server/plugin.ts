@@ -16,6 +16,7 @@ import { sendError } from './httpErrors.js';
 import { registerCallbackRoutes } from './callbackRoutes.js';
 import { registerKeysRoutes } from './keysRoutes.js';
 import { registerOnboardingRoutes } from './onboardingRoutes.js';
+import { registerAccountRoutes, type AccountRouteDeps } from './accountRoutes.js';
 import { registerOpenApi } from './openapi.js';
 import { healthPayload } from './presenters.js';
 import { StartLimiter } from './startLimiter.js';
@@ -32,6 +33,8 @@ export interface OnboardingPluginOptions {
   clock?: Clock;
   /** False when the host app already guards these routes (the standalone server guards in its own hook). */
   guard?: boolean;
+  /** File-watching settings of GET /api/onboarding/providers/events (tests). */
+  watch?: AccountRouteDeps['watch'];
 }
 
 /** Registers the API routes on `app` (use `app.register(onboardingPlugin, { prefix, config })`). */
@@ -52,7 +55,8 @@ export async function onboardingPlugin(app: FastifyInstance, options: Onboarding
   const providers = options.providers ?? allProviders;
   const homes = options.homeOptions ?? homeOptions(config);
   const limiter = new StartLimiter(config.startRate, clock, config.ipv6Prefix);
-  registerOnboardingRoutes(app, { engine, providers, homeOptions: homes, limiter });
+  registerOnboardingRoutes(app, { engine, providers, homeOptions: homes, limiter, clock });
   registerCallbackRoutes(app, { engine, providers });
   registerKeysRoutes(app, { providers, homeOptions: homes, limiter, config, clock, logger: app.log });
+  registerAccountRoutes(app, { providers, homeOptions: homes, config, clock, logger: app.log, watch: options.watch });
 }

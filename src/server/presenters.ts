@@ -3,29 +3,45 @@
  * allowlisting fields, never by spreading internal state; the account fields a client may see are listed
  * once, here.
  */
-import type { AccountView, FlowAccount, ProfilesPayload, ProvidersPayload, ProviderView, StartPayload, StatusPayload } from '../contract.js';
+import type { AccountView, FlowAccount, LastAuthErrorView, LogoutPayload, ProfilesPayload, ProvidersPayload, ProviderView, RemovePayload, StartPayload, StatusPayload } from '../contract.js';
+import { revocationSummary, type SignOutOutcome } from '../providers/signOut.js';
 import type { FlowRecord } from '../flows/flow.js';
 import type { ProviderListing } from '../providers/listing.js';
 import { methodsOf, type AccountSummary } from '../providers/types.js';
+import type { AccountHealthView, LastAuthError } from '../store/health.js';
 
-/** The account fields that may reach a client beside `id` and `label`, and nothing else. */
-const ACCOUNT_FIELDS = ['email', 'plan', 'expires_at', 'last_status'] as const;
-
-/** A saved account as listed (GET /api/onboarding/providers): the allowlisted fields that are set. */
-export function accountView(account: AccountView): AccountView {
-  const out: AccountView = { id: account.id, label: account.label };
-  for (const field of ACCOUNT_FIELDS) {
-    const value = account[field];
-    // an expiry of 0 is a value; empty text is no value
-    if (field === 'expires_at' ? value !== undefined : Boolean(value)) Object.assign(out, { [field]: value });
-  }
-  return out;
+/** A saved account as listed (GET /api/onboarding/providers): allowlisted, lifecycle fields included; no secrets. */
+export function accountView(a: AccountHealthView): AccountView {
+  return {
+    id: a.id,
+    label: a.label,
+    ...(a.email && { email: a.email }),
+    ...(a.plan && { plan: a.plan }),
+    source: a.source,
+    ...(a.keyHint && { key_hint: a.keyHint }),
+    ...(a.expiresAt !== undefined && { expires_at: a.expiresAt }),
+    health: a.health,
+    ...(a.healthDetail && { health_detail: a.healthDetail }),
+    ...(a.retryAt !== undefined && { retry_at: Math.floor(a.retryAt) }),
+    relogin_required: a.reloginRequired,
+    ...(a.usedFirst && { used_first: true }),
+  };
 }
 
-/** The account of a successful flow: the same allowlist (a flow's account has no id). */
+/** `providers.<id>.last_auth_error`, allowlisted. */
+function lastAuthErrorView(e: LastAuthError): LastAuthErrorView {
+  return {
+    ...(e.code && { code: e.code }),
+    ...(e.reason && { reason: e.reason }),
+    ...(e.message && { message: e.message }),
+    ...(e.at && { at: e.at }),
+    relogin_required: e.reloginRequired,
+  };
+}
+
+/** The account of a successful flow: label, email and plan (a flow's account has no id). */
 export function flowAccount(account: AccountSummary): FlowAccount {
-  const { id: _id, ...shown } = accountView({ id: '', ...account });
-  return shown;
+  return { label: account.label, ...(account.email && { email: account.email }), ...(account.plan && { plan: account.plan }) };
 }
 
 /** The poll and cancel payload, also every `status` event: id, provider, status, plus error or account when they apply. */
@@ -79,9 +95,11 @@ export type KindStartPayload =
 
 /** GET /api/onboarding/providers for one profile. */
 export function providersPayload(profile: string, listings: readonly ProviderListing[]): ProvidersPayload {
-  const providers: ProviderView[] = listings.map(({ provider: p, accounts }) => {
-    const views = accounts.map(accountView);
-    return { id: p.id, label: p.label, kind: p.kind, methods: methodsOf(p), supported: p.supported, connected: views.length > 0, accounts: views };
+  const providers: ProviderView[] = listings.map(({ provider: p, health }) => {
+    const views = health.accounts.map(accountView);
+    const view: ProviderView = { id: p.id, label: p.label, kind: p.kind, methods: methodsOf(p), supported: p.supported, connected: views.length > 0, accounts: views };
+    if (health.lastAuthError) view.last_auth_error = lastAuthErrorView(health.lastAuthError);
+    return view;
   });
   return { ok: true, profile, providers };
 }
@@ -108,4 +126,26 @@ export function keyPayload(provider: string, account: { id: string; label: strin
   account: { id: string; label: string; key_hint: string };
 } {
   return { ok: true, provider, account: { id: account.id, label: account.label, key_hint: account.key_hint } };
+}
+
+/** DELETE /api/onboarding/accounts/<provider>/<account_id>: what was removed, whether it was revoked, what is left to do. */
+export function removePayload(outcome: SignOutOutcome): RemovePayload {
+  const { removal } = outcome;
+  const removed = removal.removed[0];
+  const { revoked, notes } = revocationSummary(outcome.revocations);
+  return { ok: true, provider: removal.provider, removed: { id: removed?.id ?? '', label: removed?.label ?? '' }, revoked, hints: [...notes, ...removal.hints] };
+}
+
+/** POST /api/onboarding/logout: every credential removed; `revoked` only when revoking was asked for. */
+export function logoutPayload(outcome: SignOutOutcome): LogoutPayload {
+  const { removal } = outcome;
+  const { revoked, notes } = revocationSummary(outcome.revocations);
+  const hints = removal.removed.length === 0 && !removal.activeProviderCleared ? [`Nothing of ${removal.provider} was saved in this profile.`] : [];
+  return {
+    ok: true,
+    provider: removal.provider,
+    removed: removal.removed.map((a) => ({ id: a.id, label: a.label })),
+    ...(outcome.revocations && { revoked }),
+    hints: [...hints, ...notes, ...removal.hints],
+  };
 }

@@ -42,3 +42,16 @@ export function firstIssue(error: z.ZodError, what: string): string {
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${issue.path.join('.')} is required.`;
   return issue.message;
 }
+
+/** `revoke` in a query: `1`/`true` or `0`/`false`. */
+const revokeFlag = z.enum(['1', 'true', '0', 'false'], { error: 'revoke must be 1, true, 0 or false' }).transform((v) => v === '1' || v === 'true');
+export const accountPath = z.object({
+  provider: z.string().min(1, 'provider is required').max(200),
+  account_id: z.string().min(1, 'account_id is required').max(200),
+});
+export const removeQuery = z.object({ profile: profileName.optional(), revoke: revokeFlag.optional() });
+export const logoutBody = z.strictObject({
+  provider: providerName,
+  profile: profileName.optional(),
+  revoke: z.boolean({ error: 'revoke must be true or false' }).optional(),
+});

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import { readAuthStore, type AuthStore } from './authStore.js';
-import { readEnvValue } from './envFile.js';
+import { getEnvLine, readEnvValue } from './envFile.js';
+import { readRegularFile } from './safeOpen.js';
 import {
   checkProviderId,
   claimText,
@@ -155,6 +156,24 @@ export async function readProviderHealth(
     env: (key) => values.get(key),
     ...(opts.strategy && { strategy: opts.strategy }),
   });
+}
+
+/**
+ * The health of several providers of one Hermes home, reading auth.json and `.env` once (the providers
+ * list and its event stream ask for every provider at a time). Keyed by provider id.
+ */
+export async function readProfileHealth(
+  home: string,
+  providers: readonly string[],
+  opts: { clock: Clock },
+): Promise<Map<string, ProviderHealth>> {
+  const store = await readAuthStore(home);
+  const keys = new Set(providers.flatMap((p) => envKeysOf(store, p)));
+  const raw = keys.size > 0 ? await readRegularFile(path.join(home, '.env')) : undefined;
+  const content = raw ? raw.bytes.toString('latin1') : '';
+  const values = new Map<string, string | undefined>([...keys].map((key) => [key, getEnvLine(content, key)]));
+  const nowMs = opts.clock.now();
+  return new Map(providers.map((p) => [p, providerHealth(store, p, { nowMs, env: (key) => values.get(key) })]));
 }
 
 /** The `.env` variables the read-out of this provider looks at. */

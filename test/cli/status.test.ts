@@ -41,7 +41,8 @@ test('status lists every provider, not connected before and connected with the a
 
   const after = await status();
   assert.equal(after.code, 0, after.stderr);
-  assert.match(row(after.stdout, 'openai-codex'), /\sconnected\s+Codex OAuth \(grace@example\.com\) · grace@example\.com · pro$/);
+  assert.match(row(after.stdout, 'openai-codex'), /\sconnected\s+\* Codex OAuth \(grace@example\.com\) · grace@example\.com · pro\s+ok\s+device_code\s+\d{4}-\d\d-\d\d \d\d:\d\dZ$/);
+  assert.match(after.stdout, /\n\* = the account Hermes Agent uses first\n/);
   assert.match(row(after.stdout, 'nous'), /not connected$/);
   const afterJson = JSON.parse((await status('--json')).stdout) as ProvidersPayload;
   const codex = afterJson.providers.find((p) => p.id === 'openai-codex');

@@ -1,5 +1,5 @@
 /** OpenAI Codex device auth at the provider level (begin / poll / finish / save / accounts), against the loopback fake. */
-import { accountView } from '../../src/server/presenters.js';
+import type { AccountView } from '../../src/providers/types.js';
 import { loadConfig } from '../../src/config.js';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +23,9 @@ import { silentLogger } from '../../src/util/logger.js';
 import { faults, pkceChallenge, startCodexFake, type CodexFake, type CodexFault, type FakeAccount } from '../fakes/codexFake.js';
 import { deferred } from '../helpers/deferred.js';
 import { tempDir } from '../store/helpers.js';
+
+/** What a listing shows of a provider's account: id, label, email and plan (never a secret). */
+const shown = ({ id, label, email, plan }: AccountView) => ({ id, label, ...(email && { email }), ...(plan && { plan }) });
 
 /** A ManualClock that records every sleep asked of it and signals each one, so tests can see (and drive) retry waits. */
 class RecordingClock extends ManualClock {
@@ -566,7 +569,7 @@ describe('codex save and accounts', { timeout: 20_000 }, () => {
     await signInAndSave(clock, { email: 'ada@example.com', plan: 'team' });
     await signInAndSave(clock, { email: null, plan: null });
     // what a client sees of them (the one allowlist, server/presenters.ts)
-    const accounts = (await codexProvider.accounts(home)).map(accountView);
+    const accounts = (await codexProvider.accounts(home)).map(shown);
     const entries = await pool();
     assert.deepEqual(accounts, [
       { id: entries[0]!.id, label: 'Codex OAuth (ada@example.com)', email: 'ada@example.com', plan: 'team' },

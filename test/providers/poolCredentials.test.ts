@@ -1,6 +1,6 @@
 /** savePoolLogin: a device-code login renews its account's entry the way `hermes auth reauth` does. */
 import { test } from 'node:test';
-import { accountView } from '../../src/server/presenters.js';
+import type { AccountView } from '../../src/providers/types.js';
 import { loadConfig } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -9,6 +9,9 @@ import { poolAccountViews, savePoolLogin, type PoolLogin } from '../../src/provi
 import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { tempDir } from '../store/helpers.js';
+
+/** What a listing shows of a provider's account: id, label, email and plan (never a secret). */
+const shown = ({ id, label, email, plan }: AccountView) => ({ id, label, ...(email && { email }), ...(plan && { plan }) });
 
 /** A login whose owner is told by the `owner` field of a stored credential (standing in for token claims). */
 function login(owner: string, accessToken: string): PoolLogin {
@@ -53,7 +56,7 @@ test('signing in again renews a benched entry in place: id, label, priority and 
   assert.equal(list[1].access_token, 'new-at', 'a copy holding the same refresh token is renewed too');
   assert.equal(list[2].access_token, 'bob-at', 'another account is untouched');
   assert.equal(saved.active_provider, undefined, 'a re-sign-in sets no active provider');
-  assert.deepEqual((await poolAccountViews(home, 'demo')).map(accountView), [
+  assert.deepEqual((await poolAccountViews(home, 'demo')).map(shown), [
     { id: 'abc123', label: 'my label' },
     { id: 'copy01', label: 'copy' },
     { id: 'zzz999', label: 'bob' },

@@ -1,5 +1,5 @@
 /** xAI Grok's device login against a real authorization server (oidc-provider with features.deviceFlow). */
-import { accountView } from '../../src/server/presenters.js';
+import type { AccountView } from '../../src/providers/types.js';
 import { loadConfig } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
@@ -15,6 +15,9 @@ import { ManualClock } from '../helpers/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startOidcDeviceServer, type FakeAccount, type OidcDeviceServer } from '../fakes/oidcDeviceServer.js';
 import { tempDir } from '../store/helpers.js';
+
+/** What a listing shows of a provider's account: id, label, email and plan (never a secret). */
+const shown = ({ id, label, email, plan }: AccountView) => ({ id, label, ...(email && { email }), ...(plan && { plan }) });
 
 const ALICE: FakeAccount = { sub: 'alice-sub', email: 'alice@example.com' };
 const BOB: FakeAccount = { sub: 'bob-sub', email: 'bob@example.com' };
@@ -88,7 +91,7 @@ describe('xai-oauth (against oidc-provider)', () => {
     assert.match(String(entry!.id), /^[0-9a-f]{6}$/);
     assert.ok(tokens.refresh_token, 'offline_access gave a refresh token');
     // this server's access tokens are opaque, so only the label names the account (xAI's own are JWTs)
-    assert.deepEqual((await xaiProvider.accounts(home)).map(accountView), [{ id: entry!.id, label: 'xAI Grok (alice@example.com)' }]);
+    assert.deepEqual((await xaiProvider.accounts(home)).map(shown), [{ id: entry!.id, label: 'xAI Grok (alice@example.com)' }]);
   });
 
   it('keeps one entry per account: the same account updates in place, another gets its own', async () => {

@@ -56,7 +56,11 @@ test('a sign-in into profile work writes <root>/profiles/work/auth.json only, an
   assert.equal(work.body.profile, 'work');
   const codex = codexItem(work);
   assert.equal(codex.connected, true);
-  assert.deepEqual(codex.accounts, [{ id: entryId, label: 'Codex OAuth (ada@example.com)', email: 'ada@example.com', plan: 'team' }]);
+  const expiresAt = codex.accounts[0]?.expires_at;
+  assert.ok(typeof expiresAt === 'number' && expiresAt > h.clock.now() / 1000, 'the access token expiry, from its JWT exp');
+  assert.deepEqual(codex.accounts, [
+    { id: entryId, label: 'Codex OAuth (ada@example.com)', email: 'ada@example.com', plan: 'team', source: 'device_code', expires_at: expiresAt, health: 'ok', relogin_required: false, used_first: true },
+  ]);
 
   const root = await h.request({ url: '/api/onboarding/providers' });
   assert.equal(codexItem(root).connected, false, 'the root profile is still not connected');
