@@ -6,66 +6,30 @@
 import { serverClock } from './time.js';
 
 export type {
+  AccountHealth,
   AccountView,
   FlowAccount,
   FlowStatus,
+  LastAuthErrorView,
+  LogoutPayload,
   ProfilesPayload,
   ProviderKind,
+  ProvidersPayload,
+  ProviderView,
+  RemovePayload,
+  SignInMethod,
   StartPayload,
   StatusPayload,
 } from '../contract.js';
-import type { AccountView, ProfilesPayload, ProviderView, StartPayload, StatusPayload } from '../contract.js';
+import type { AccountView, LogoutPayload, ProfilesPayload, ProvidersPayload, ProviderView, RemovePayload, SignInMethod, StartPayload, StatusPayload } from '../contract.js';
 
-/** The ways a provider can be connected (docs/api.md, GET /api/onboarding/providers `methods`). */
-export type SignInMethod = 'device_code' | 'authorization_code' | 'detect' | 'api_key';
+/** A saved account as the page reads it. */
+export type PageAccount = AccountView;
+/** A provider as the page reads it. */
+export type PageProvider = ProviderView;
 
-/** An account's health as Hermes Agent sees it. */
-export type AccountHealth = 'ok' | 'exhausted' | 'dead' | 'expired' | 'unknown';
-
-/**
- * A saved account as the page reads it: the contract's fields, with the lifecycle ones optional so an older
- * server (which sends none of them) still renders.
- */
-export type PageAccount = AccountView &
-  Partial<{
-    source: string;
-    key_hint: string;
-    health: AccountHealth;
-    health_detail: string;
-    retry_at: number;
-    relogin_required: boolean;
-    used_first: boolean;
-    priority: number;
-  }>;
-
-/** What Hermes Agent recorded when it gave up on a provider's login (`providers.<id>.last_auth_error`). */
-export interface LastAuthError {
-  message?: string;
-  code?: string;
-  reason?: string;
-  at?: string;
-  relogin_required?: boolean;
-}
-
-/** A provider as the page reads it (see PageAccount for why the newer fields are optional). */
-export type PageProvider = Omit<ProviderView, 'accounts'> & {
-  accounts: PageAccount[];
-} & Partial<{
-    methods: SignInMethod[];
-    last_auth_error: LastAuthError | null;
-    relogin_required: boolean;
-    first_account_id: string;
-  }>;
-
-/** GET /api/onboarding/providers as the page reads it. */
-export interface ProvidersPayload {
-  ok: true;
-  profile: string;
-  providers: PageProvider[];
-}
-
-/** The start answer of a device-code flow (the contract's StartPayload; `kind` is absent on older servers). */
-export type DeviceStart = StartPayload & { kind?: 'device_code' };
+/** The start answer of a device-code flow (`kind` may be absent in a flow saved by an older page). */
+export type DeviceStart = Omit<StartPayload, 'kind'> & { kind?: 'device_code' };
 
 /** The start answer of an authorization-code flow (OpenRouter): the address to open in a new tab. */
 export interface CodeStart {
@@ -110,15 +74,6 @@ export interface KeyPayload {
   ok: true;
   provider: string;
   account: { id: string; label: string; key_hint?: string };
-}
-
-/** DELETE /api/onboarding/accounts/… and POST /api/onboarding/logout. */
-export interface RemovalPayload {
-  ok: true;
-  provider: string;
-  removed: { id: string; label: string } | Array<{ id: string; label: string }>;
-  revoked?: boolean | null;
-  hints?: string[];
 }
 
 /** A failed API call: `status` is the HTTP status, 0 when the server could not be reached. */
@@ -215,14 +170,14 @@ export class Api {
   }
 
   /** DELETE /api/onboarding/accounts/<provider>/<id>: removes one account (revoking it first when asked). */
-  removeAccount(provider: string, accountId: string, profile: string, revoke: boolean): Promise<RemovalPayload> {
+  removeAccount(provider: string, accountId: string, profile: string, revoke: boolean): Promise<RemovePayload> {
     const query = new URLSearchParams({ profile });
     if (revoke) query.set('revoke', '1');
     return this.request('DELETE', `/api/onboarding/accounts/${encodeURIComponent(provider)}/${encodeURIComponent(accountId)}?${query.toString()}`);
   }
 
   /** POST /api/onboarding/logout: removes every credential of a provider in the profile. */
-  logout(provider: string, profile: string, revoke: boolean): Promise<RemovalPayload> {
+  logout(provider: string, profile: string, revoke: boolean): Promise<LogoutPayload> {
     return this.request('POST', '/api/onboarding/logout', { provider, profile, ...(revoke ? { revoke: true } : {}) });
   }
 

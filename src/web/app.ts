@@ -2,7 +2,7 @@
  * The onboarding page's controller: loads profiles and providers, starts, watches, resumes and cancels
  * sign-in flows, and decides what is on screen. Rendering lives in the *-view modules.
  */
-import { Api, ApiError, type PageAccount, type PageProvider, type ProvidersPayload, type StartOptions, type StatusPayload } from './api.js';
+import { Api, ApiError, type LogoutPayload, type PageAccount, type PageProvider, type ProvidersPayload, type RemovePayload, type StartOptions, type StatusPayload } from './api.js';
 import { confirmRemoval } from './confirm-view.js';
 import { announce, h, icon, replace } from './dom.js';
 import { phaseAnnouncement, renderFlow, type FlowModel, type FlowPanel, type FlowPhase } from './flow-view.js';
@@ -267,7 +267,7 @@ class OnboardingPage {
   }
 
   /** Runs a removal and reports what went and what is left to do elsewhere. */
-  private async removal(provider: PageProvider, run: () => ReturnType<Api['logout']>, revoke: boolean): Promise<void> {
+  private async removal(provider: PageProvider, run: () => Promise<RemovePayload | LogoutPayload>, revoke: boolean): Promise<void> {
     this.list = { ...this.list, removing: provider.id, error: null, saved: null };
     this.render();
     try {
@@ -278,7 +278,7 @@ class OnboardingPage {
       if (revoke) revoked = answer.revoked === true ? ' The sign-in was revoked at the provider.' : answer.revoked === false ? ' Revoking at the provider failed; the local credential is removed anyway.' : ` ${provider.label} does not support revoking.`;
       const message = `Removed ${names} from ${provider.label}.${revoked}`;
       this.list = { ...this.list, removing: null };
-      this.showNotice('info', message, ...(answer.hints ?? []).map((hint) => h('p', {}, hint)));
+      this.showNotice('info', message, ...answer.hints.map((hint) => h('p', {}, hint)));
       announce(message);
       await this.loadProviders();
       this.focusProvider(provider.id);

@@ -136,9 +136,6 @@ function accountItem(provider: PageProvider, account: PageAccount, state: Provid
     details.push(h('span', { class: expiry < serverClock.now() ? 'expiry expired' : 'expiry' }, `token ${text}`));
   }
   if (account.health_detail && account.health !== 'ok') details.push(h('span', { class: 'warn-text health-detail' }, account.health_detail));
-  if (!account.health && account.last_status && !['ok', 'active', 'valid', 'success'].includes(account.last_status.toLowerCase())) {
-    details.push(h('span', { class: 'warn-text' }, `last status: ${account.last_status}`));
-  }
   const detailLine = details.length
     ? h('span', { class: 'account-detail' }, ...details.flatMap((d, i) => (i ? [h('span', { class: 'sep', 'aria-hidden': 'true' }, '·'), d] : [d])))
     : null;
@@ -360,7 +357,7 @@ function lastAuthError(provider: PageProvider): HTMLElement | null {
   const err = provider.last_auth_error;
   if (!err) return null;
   const words = err.message ?? err.reason ?? err.code ?? 'Hermes Agent could not use this sign-in.';
-  const relogin = err.relogin_required ?? provider.relogin_required;
+  const relogin = err.relogin_required;
   return h(
     'p',
     { class: 'auth-error', 'data-role': 'last-auth-error' },

@@ -52,7 +52,7 @@ describe('onboarding page: OpenRouter, Claude Code, API keys, many providers', {
     assert.equal(href.searchParams.get('code_challenge_method'), 'S256');
     const callback = new URL(href.searchParams.get('callback_url') ?? '');
     assert.equal(callback.origin, server.url, 'the provider sends the browser back to this server, as the browser reached it');
-    assert.match(callback.pathname, /^\/api\/onboarding\/oauth\/callback\/[\w-]{16,}$/);
+    assert.match(callback.pathname, /^\/api\/onboarding\/oauth\/callback\/[\w.-]{16,}$/);
     assert.equal(await link.getAttribute('target'), '_blank');
     await screenshot(page, 'openrouter-1-pending');
 
