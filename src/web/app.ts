@@ -274,11 +274,12 @@ class OnboardingPage {
       const answer = await run();
       const removed = Array.isArray(answer.removed) ? answer.removed : [answer.removed];
       const names = removed.map((r) => r.label).join(', ') || 'nothing';
-      let revoked = '';
-      if (revoke) revoked = answer.revoked === true ? ' The sign-in was revoked at the provider.' : answer.revoked === false ? ' Revoking at the provider failed; the local credential is removed anyway.' : ` ${provider.label} does not support revoking.`;
-      const message = `Removed ${names} from ${provider.label}.${revoked}`;
+      // the server's hints say how revoking went; a word of our own only when it said nothing
+      const revokeWords = answer.revoked === true ? 'The sign-in was revoked at the provider.' : answer.revoked === false ? 'Revoking at the provider failed; the local credential is removed anyway.' : `${provider.label} does not support revoking.`;
+      const hints = answer.hints.length || !revoke ? answer.hints : [revokeWords];
+      const message = `Removed ${names} from ${provider.label}.`;
       this.list = { ...this.list, removing: null };
-      this.showNotice('info', message, ...answer.hints.map((hint) => h('p', {}, hint)));
+      this.showNotice('info', message, ...hints.map((hint) => h('p', {}, hint)));
       announce(message);
       await this.loadProviders();
       this.focusProvider(provider.id);

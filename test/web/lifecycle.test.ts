@@ -153,7 +153,8 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
     await dialog.locator('#confirm-revoke').check();
     await screenshot(page, 'lifecycle-5-confirm-logout');
     await dialog.locator('[data-action="confirm"]').click();
-    await page.locator('#notice').getByText(/revoked at the provider/).waitFor();
+    await page.locator('#notice .notice-title').getByText('Removed Codex OAuth (ada@example.com) from OpenAI Codex.').waitFor();
+    assert.match((await page.locator('#notice').textContent()) ?? '', /revoked at the provider/);
     await page.locator('[data-provider="openai-codex"]').getByText('Not connected').waitFor();
     assert.deepEqual(revoke.revoked, ['rt-ada-live-0123456789']);
     assert.deepEqual((await readStore(server.home)).credential_pool?.['openai-codex'] ?? [], []);
