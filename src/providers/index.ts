@@ -56,6 +56,19 @@ export function findProvider(name: string, providers: readonly AnyProvider[] = a
   return providers.find((p) => p.id === wanted) ?? providers.find((p) => p.aliases.includes(wanted));
 }
 
+/**
+ * The provider a name means where only some providers apply: one `wanted` accepts (by id, then alias),
+ * else any. So `xai` starts the xAI sign-in (`xai-oauth`, whose alias it is) but names the xAI API-key
+ * provider when a key is added, as Hermes Agent's `hermes auth add xai` does.
+ */
+export function findProviderFor(
+  name: string,
+  wanted: (provider: AnyProvider) => boolean,
+  providers: readonly AnyProvider[] = allProviders,
+): AnyProvider | undefined {
+  return findProvider(name, providers.filter(wanted)) ?? findProvider(name, providers);
+}
+
 /** The ids of the providers whose sign-in can be started here, for error messages. */
 export function supportedIds(providers: readonly AnyProvider[] = allProviders): string[] {
   return providers.filter(isInteractive).map((p) => p.id);

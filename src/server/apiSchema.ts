@@ -157,11 +157,11 @@ export function openApiDocument(): Json {
           responses: { '200': ok('The status.', ref('StatusResponse')), ...errors(...PARSING, 404, ...COMMON) },
         },
       },
-      '/api/onboarding/oauth/callback/{token}': {
+      '/api/onboarding/oauth/callback/{nonce}': {
         get: {
           summary: 'Where the provider sends the browser back (`<flow id>.<nonce>`); answers a small HTML page. Needs no bearer token: the nonce is the credential.',
           parameters: [
-            { name: 'token', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'nonce', in: 'path', required: true, schema: { type: 'string' } },
             { name: 'code', in: 'query', required: false, schema: { type: 'string' } },
           ],
           responses: {

@@ -63,7 +63,7 @@ export function registerCallbackRoutes(app: FastifyInstance, deps: { engine: Flo
   const { engine, providers } = deps;
 
   app.get(TOKEN_FREE_ROUTE, async (req, reply) => {
-    const { token } = req.params as { token: string };
+    const { nonce: token } = req.params as { nonce: string };
     const parsed = parseCallbackToken(token);
     const flow = parsed && (await engine.callbackMatches(parsed.flowId, parsed.nonce));
     if (!parsed || !flow) {

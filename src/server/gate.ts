@@ -114,7 +114,7 @@ export function originMatchesHost(origin: string, hostHeader: string): boolean {
  * (`GET …/api/onboarding/oauth/callback/<flow id>.<nonce>`). A browser navigation cannot carry the bearer
  * token; the unguessable nonce in the path is the credential. The Host check still applies.
  */
-export const TOKEN_FREE_ROUTE = '/api/onboarding/oauth/callback/:token';
+export const TOKEN_FREE_ROUTE = '/api/onboarding/oauth/callback/:nonce';
 
 /** True for the token-free route, by the route fastify matched (any mount prefix before it), GET only. */
 export function isTokenFreeRoute(method: string, routeUrl: string | undefined): boolean {

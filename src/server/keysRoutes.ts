@@ -17,7 +17,7 @@ import {
   saveApiKey,
   verifyApiKey,
 } from '../providers/apiKeys.js';
-import { findProvider, keyProviderIds, keySpecOf } from '../providers/index.js';
+import { findProviderFor, keyProviderIds, keySpecOf } from '../providers/index.js';
 import type { AnyProvider, ProviderContext } from '../providers/types.js';
 import { resolveProfileHome, type HomeOptions } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
@@ -53,7 +53,7 @@ export function registerKeysRoutes(app: FastifyInstance, deps: KeysDeps): void {
 
   app.post('/api/onboarding/keys', async (req) => {
     const body = parse(keysBody, req.body, 'request body');
-    const provider = findProvider(body.provider, providers);
+    const provider = findProviderFor(body.provider, (p) => keySpecOf(p) !== undefined, providers);
     const spec = provider && keySpecOf(provider);
     if (!provider || !spec) {
       throw new OnboardError(

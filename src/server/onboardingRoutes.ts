@@ -4,9 +4,9 @@ import type { z } from 'zod';
 import { OnboardError } from '../errors.js';
 import type { FlowEngine } from '../flows/engine.js';
 import { isEnded, type FlowRecord } from '../flows/flow.js';
-import { findProvider, keyProviderIds, supportedIds } from '../providers/index.js';
+import { findProviderFor, supportedIds } from '../providers/index.js';
 import { listProviders } from '../providers/listing.js';
-import { methodsOf, type AnyProvider, type BeginOptions, type Provider } from '../providers/types.js';
+import { isInteractive, methodsOf, type AnyProvider, type BeginOptions, type Provider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, resolveProfileHome, type HomeOptions } from '../store/index.js';
 import { SSE_KEEPALIVE_MS } from '../limits.js';
 import type { Clock } from '../util/clock.js';
@@ -96,12 +96,12 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
  * providers or methods otherwise; a provider that takes only a key is pointed to POST /api/onboarding/keys.
  */
 function startableProvider(providers: readonly AnyProvider[], body: { provider: string; method?: string | undefined }): Provider {
-  const provider = findProvider(body.provider, providers);
+  const provider = findProviderFor(body.provider, isInteractive, providers);
   const supported = supportedIds(providers).join(', ');
   if (!provider) {
     throw new OnboardError(
       'unknown_provider',
-      `Unknown provider "${body.provider.slice(0, 64)}". Providers that can sign in here: ${supported}. Providers that take an API key (POST /api/onboarding/keys): ${keyProviderIds(providers).join(', ')}.`,
+      `Unknown provider "${body.provider.slice(0, 64)}". Providers that can sign in here: ${supported}. Providers that take an API key are listed with "api_key" in their methods (GET /api/onboarding/providers).`,
     );
   }
   if (!provider.supported) {

@@ -25,20 +25,20 @@ function validator(ref: string): ValidateFunction {
 /** The (method, path) pairs whose answers were checked, for the test that every documented route was seen. */
 export const checkedRoutes = new Set<string>();
 
-/** The documented path a concrete path matches (`/accounts/openai-codex/ab12` → `/accounts/{provider}/{account_id}`), else the path itself. */
-function templatePath(path: string): string {
+/** The document's path for a concrete one: itself, or the template (`/a/{x}`) whose segments match. */
+function documentedPath(path: string): string {
   if (Object.hasOwn(doc.paths, path)) return path;
-  for (const template of Object.keys(doc.paths)) {
-    if (!template.includes('{')) continue;
-    const re = new RegExp(`^${template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
-    if (re.test(path)) return template;
-  }
-  return path;
+  const parts = path.split('/');
+  const template = Object.keys(doc.paths).find((p) => {
+    const t = p.split('/');
+    return t.length === parts.length && t.every((seg, i) => (seg.startsWith('{') && seg.endsWith('}') ? parts[i] !== '' : seg === parts[i]));
+  });
+  return template ?? path;
 }
 
 /** Why an answer does not agree with the document, or undefined when it does. */
 export function openApiMismatch(method: string, url: string, status: number, contentType: string | undefined, body: unknown): string | undefined {
-  const path = templatePath(url.split('?')[0]!);
+  const path = documentedPath(url.split('?')[0]!);
   if (!path.startsWith('/api/') || method === 'HEAD') return undefined;
   const op = Object.hasOwn(doc.paths, path) ? doc.paths[path]![method.toLowerCase()] : undefined;
   const isJson = (contentType ?? '').startsWith('application/json');

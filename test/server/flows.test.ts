@@ -29,8 +29,9 @@ test('happy path over HTTP: start payload, approval, success with account, auth.
   const res = await h.start();
   assert.equal(res.status, 200);
   const start = res.body;
-  assert.deepEqual(Object.keys(start).sort(), ['expires_at', 'flow_id', 'ok', 'poll_interval_seconds', 'provider', 'status', 'user_code', 'verification_uri']);
+  assert.deepEqual(Object.keys(start).sort(), ['expires_at', 'flow_id', 'kind', 'ok', 'poll_interval_seconds', 'provider', 'status', 'user_code', 'verification_uri']);
   assert.equal(start.ok, true);
+  assert.equal(start.kind, 'device_code');
   assert.equal(start.provider, 'openai-codex');
   assert.match(start.flow_id, /^[0-9a-f]{32}$/);
   assert.equal(start.status, 'pending');

@@ -63,7 +63,16 @@ test('every documented route answers as the document says, for each kind of sign
   assert.equal(watching.body.kind, 'detect');
   assert.match(watching.body.action_required, /scripted login/);
 
+  // the provider's redirect back: an unknown link is an HTML page, not JSON
+  const callback = await h.request({ url: `/api/onboarding/oauth/callback/${'a'.repeat(32)}.${'b'.repeat(43)}?code=c` });
+  assert.equal(callback.status, 400);
+  assert.match(String(callback.headers['content-type']), /^text\/html/);
+  // an API key, saved unchecked
+  const key = await h.request({ method: 'POST', url: '/api/onboarding/keys', json: { provider: 'deepseek', api_key: 'sk-openapi-check-0001', verify: false } });
+  assert.equal(key.status, 200, key.text);
+  assert.equal((await h.request({ method: 'POST', url: '/api/onboarding/keys', json: { provider: 'deepseek', api_key: 'two words' } })).status, 400);
+
   assert.equal((await h.request({ url: '/api/nowhere' })).status, 404);
-  h.assertNoSecrets();
+  h.assertNoSecrets([], ['sk-openapi-check-0001']);
   assert.deepEqual([...checkedRoutes].sort(), documentedRoutes().sort(), 'every documented route was checked');
 });

@@ -21,7 +21,7 @@ test('profiles lists default and every valid folder under profiles/', async (t) 
   assert.deepEqual(res.body, { ok: true, active: 'default', profiles: ['default', 'lab-2', 'work'] });
 });
 
-test('providers lists openai-codex (not connected yet) and the providers not supported in-app', async (t) => {
+test('providers lists openai-codex (not connected yet), every provider with its methods, and the providers not supported in-app', async (t) => {
   const h = await useHarness(t);
   const res = await h.request({ url: '/api/onboarding/providers' });
   assert.equal(res.status, 200);
@@ -32,13 +32,16 @@ test('providers lists openai-codex (not connected yet) and the providers not sup
   assert.equal(codex.connected, false);
   assert.deepEqual(codex.accounts, []);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const anthropic = res.body.providers.find((p: any) => p.id === 'anthropic');
-  assert.ok(anthropic, 'anthropic is listed');
-  assert.equal(anthropic.supported, false);
-  assert.equal(anthropic.connected, false);
+  const qwen = res.body.providers.find((p: any) => p.id === 'qwen-oauth');
+  assert.ok(qwen, 'qwen-oauth is listed');
+  assert.equal(qwen.supported, false);
+  assert.equal(qwen.connected, false);
+  assert.deepEqual(qwen.methods, []);
   for (const p of res.body.providers) {
-    for (const key of ['id', 'label', 'kind', 'connected', 'accounts']) assert.ok(key in p, `${p.id} has ${key}`);
-    assert.ok(['device_code', 'link', 'paste'].includes(p.kind), p.id);
+    for (const key of ['id', 'label', 'kind', 'methods', 'connected', 'accounts']) assert.ok(key in p, `${p.id} has ${key}`);
+    assert.ok(['device_code', 'authorization_code', 'detect', 'api_key', 'link', 'paste'].includes(p.kind), p.id);
+    // a supported provider's kind is its first method
+    if (p.supported) assert.equal(p.kind, p.methods[0], p.id);
   }
 });
 
