@@ -5,7 +5,12 @@ const providerName = z.string({ error: 'provider must be a string such as "opena
 const profileName = z.string({ error: 'profile must be a string' }).max(64, 'profile is too long');
 const flowId = z.string({ error: 'flow_id must be a string' }).min(1, 'flow_id is required').max(128, 'flow_id is too long');
 
-export const startBody = z.strictObject({ provider: providerName, profile: profileName.optional() });
+export const startBody = z.strictObject({
+  provider: providerName,
+  profile: profileName.optional(),
+  // "sign in again": the account (GET /api/onboarding/providers id) the new credentials repair
+  account_id: z.string({ error: 'account_id must be a string' }).min(1, 'account_id is empty').max(128, 'account_id is too long').optional(),
+});
 export const cancelBody = z.strictObject({ flow_id: flowId });
 const authorizationCode = z.string({ error: 'code must be a string' }).trim().min(1, 'code is required').max(2048, 'code is too long');
 export const submitBody = z.strictObject({ flow_id: flowId, code: authorizationCode });
