@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { runLogin } from './commands/login.js';
 import { runStatus } from './commands/status.js';
+import { runLogout } from './commands/logout.js';
 import { loadConfig, type Config } from './config.js';
 import { classify } from './errors.js';
 import { supportedIds } from './providers/index.js';
@@ -16,6 +17,7 @@ Usage:
   hermes-onboard serve [--host H] [--port P] [--home DIR] [--allowed-host NAME]...
   hermes-onboard login <provider> [--profile NAME] [--home DIR] [--qr]
   hermes-onboard status [--profile NAME] [--home DIR] [--json]
+  hermes-onboard logout <provider> [--account ID|LABEL] [--profile NAME] [--home DIR] [--revoke] [--yes]
   hermes-onboard --version | --help
 
 serve     Serves the onboarding page and API (default http://127.0.0.1:8788).
@@ -29,8 +31,17 @@ login     Signs in from this terminal: prints an address and a code to approve o
   --profile       profile to sign in (default: the active one)
   --qr            also draw a QR code of the address when stdout is not a terminal
 
-status    Lists the providers of a profile, connected or not, with their accounts.
+status    Lists the providers of a profile, connected or not, with their accounts: health (ok,
+          exhausted until when and why, dead or expired: sign in again), source, token expiry,
+          and * on the account Hermes Agent uses first.
   --json          print the same JSON as GET /api/onboarding/providers
+
+logout    Removes one account (--account, by id, label or email) or every credential of the
+          provider from the profile, as Hermes Agent's \`hermes auth remove\` / \`hermes logout\` do.
+          Asks first on a terminal.
+  --revoke        first revoke the sign-in at the provider (OpenAI Codex, xAI): this signs out
+                  every device using it
+  --yes           do not ask
 
 Environment: HERMES_HOME, HERMES_ONBOARD_TOKEN (require a bearer token; allows remote
 clients), HERMES_ONBOARD_OPEN=1, HERMES_ONBOARD_MAX_PENDING, HERMES_ONBOARD_START_RATE,
@@ -39,7 +50,7 @@ HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README and docs/api.md.
 `;
 
 /** Commands that run to completion and return their exit code. */
-const COMMANDS: Readonly<Record<string, (argv: string[], config: Config) => Promise<number>>> = { login: runLogin, status: runStatus };
+const COMMANDS: Readonly<Record<string, (argv: string[], config: Config) => Promise<number>>> = { login: runLogin, status: runStatus, logout: (argv, config) => runLogout(argv, config) };
 
 /** Runs the command line; returns the exit code for errors found before serving. */
 async function main(argv: string[]): Promise<number> {

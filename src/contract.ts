@@ -76,6 +76,11 @@ export interface StatusPayload {
   status: FlowStatus;
   error?: string;
   account?: FlowAccount;
+  /**
+   * A successful "sign in again" (start with `account_id`): the repaired account, the account now holding the
+   * credentials, and whether they are the same (false: a different account was added beside the old one).
+   */
+  relogin?: { repaired_id: string; account_id: string; same_account: boolean };
 }
 
 /** One provider of GET /api/onboarding/providers; `supported` says whether it can sign in from the browser. */

@@ -31,6 +31,12 @@ export interface FlowEngineOptions {
   pollObserver?: PollObserver;
 }
 
+/** How a sign-in is started. */
+export interface StartOptions {
+  /** "Sign in again": the account the new credentials repair (providers/types.ts SaveOptions). */
+  repairAccountId?: string;
+}
+
 /** Hears a flow's record once it reaches an end status. */
 export type EndListener = (record: FlowRecord) => void;
 
@@ -73,7 +79,7 @@ export class FlowEngine {
    * Starts a sign-in for `provider` into `home`, or returns the flow already pending for that pair
    * (also while it still waits for the provider's first answer). Throws FlowLimitError, FlowStartError or ServerClosingError.
    */
-  async start(provider: Provider, home: string, profile: string, options: Omit<BeginOptions, 'flowId'> = {}): Promise<FlowRecord> {
+  async start(provider: Provider, home: string, profile: string, options: Omit<BeginOptions, 'flowId'> & StartOptions = {}): Promise<FlowRecord> {
     if (this.#closed) throw new ServerClosingError();
     const now = this.options.clock.now();
     const draft: FlowRecord = {
@@ -118,7 +124,7 @@ export class FlowEngine {
     });
   }
 
-  async #begin(provider: Provider, record: FlowRecord, options: Omit<BeginOptions, 'flowId'>): Promise<FlowRecord> {
+  async #begin(provider: Provider, record: FlowRecord, options: Omit<BeginOptions, 'flowId'> & StartOptions): Promise<FlowRecord> {
     const { clock, logger } = this.options;
     const { id } = record;
     const runner = new FlowRunner(this.store, id);
@@ -167,11 +173,11 @@ export class FlowEngine {
       return current;
     }
     logger.info({ provider: provider.id, flow: id, profile: record.profile }, 'sign-in started');
-    void this.#run(provider, waiting, started, runner);
+    void this.#run(provider, waiting, started, runner, options);
     return waiting;
   }
 
-  async #run(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): Promise<void> {
+  async #run(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner, options: StartOptions): Promise<void> {
     const { logger } = this.options;
     const { id } = record;
     const bounds = { signal: runner.signal, deadline: record.expiresAt };
@@ -184,7 +190,8 @@ export class FlowEngine {
       if (!committing) return;
       let account;
       try {
-        account = await provider.save(this.#ctx, record.home, end.credentials);
+        // the repair target stays in this process: the runner that saves is the one that started the flow
+        account = await provider.save(this.#ctx, record.home, end.credentials, options.repairAccountId ? { repairAccountId: options.repairAccountId } : undefined);
       } catch (error) {
         logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'saving credentials failed');
         return await this.#end(id, 'error', safeMessage(`Signed in, but the credentials could not be saved: ${(error as Error).message}`));

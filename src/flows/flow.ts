@@ -4,7 +4,7 @@
  * What cannot be serialised (timers, the poller, the abort controller) belongs to the runner.
  */
 import type { FlowStatus } from '../contract.js';
-import type { AccountSummary, SignInKind } from '../providers/types.js';
+import type { SavedAccount, SignInKind } from '../providers/types.js';
 
 export type { FlowStatus };
 
@@ -67,8 +67,8 @@ export interface FlowRecord {
   readonly public?: FlowPublic;
   /** Why the flow failed (status `error`), safe to show. */
   readonly error?: string;
-  /** The signed-in account (status `success`). */
-  readonly account?: AccountSummary;
+  /** The signed-in account (status `success`), and for a sign-in again what happened to the repaired account. */
+  readonly account?: SavedAccount;
   readonly secrets?: FlowSecrets;
 }
 

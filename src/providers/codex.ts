@@ -11,8 +11,9 @@
 import { nonEmptyString, normalizeExpiresIn, normalizeInterval, parseSeconds } from './answerFields.js';
 import { ProviderError, TransientProviderError } from './errors.js';
 import { resolveIssuer } from './issuer.js';
-import { openAiAccountClaims, type OpenAiAccountClaims } from './jwtClaims.js';
-import { poolAccountViews, savePoolLogin, type PoolLogin } from './poolCredentials.js';
+import { openAiAccountClaims } from './jwtClaims.js';
+import { isKnown, sameAccount, storedIdentity, type AccountIdentity } from '../store/identity.js';
+import { poolAccountViews, repairPoolLogin, savePoolLogin, type PoolLogin } from './poolCredentials.js';
 import {
   defineProvider,
   type AccountSummary,
@@ -272,26 +273,13 @@ async function withBeginRetries<T>(ctx: ProviderContext, bounds: StepBounds, att
   }
 }
 
-/** Who an account is, as far as claims tell. */
-type Identity = Pick<OpenAiAccountClaims, 'accountId' | 'sub'>;
-
-/** The identity when the account id or the subject is known, else undefined. */
-function knownOwner(id: Identity): Identity | undefined {
-  return id.accountId !== undefined || id.sub !== undefined ? id : undefined;
-}
-
 /**
- * Whether a stored credential belongs to `owner` (same chatgpt_account_id and sub), judged by its access
- * token's claims: Hermes Agent keeps every entry's access token but drops other fields (`account_id`,
- * `sub`…) on its first write. Only an access token without readable claims falls back to the stored
- * `account_id` / `sub` hints. Undefined when either owner is unknown.
+ * Whether a stored credential belongs to `owner`, by the one identity rule (store/identity.ts): the stored
+ * access token's claims (same chatgpt_account_id and sub), its saved hints only when the token has no
+ * readable claims. Undefined when either owner is unknown.
  */
-export function codexSameAccount(owner: Identity | undefined, stored: Readonly<Record<string, unknown>>): boolean | undefined {
-  const other =
-    knownOwner(openAiAccountClaims(stored.access_token)) ??
-    knownOwner({ accountId: nonEmptyString(stored.account_id), sub: nonEmptyString(stored.sub) });
-  if (!owner || !other) return undefined;
-  return owner.accountId === other.accountId && owner.sub === other.sub;
+export function codexSameAccount(owner: AccountIdentity | undefined, stored: Readonly<Record<string, unknown>>): boolean | undefined {
+  return sameAccount(owner, storedIdentity(stored));
 }
 
 /** What an entry shows besides its label: the email and plan its access token names. */
@@ -302,8 +290,9 @@ export function codexEntryDetails(entry: PoolEntry): { email?: string; plan?: st
 
 /** The login to save for these tokens (see store/oauthLogin.ts for where it lands). */
 export function codexLogin(tokens: CodexTokens, account: AccountSummary): PoolLogin {
-  // judged from the access token, like the stored entries it is compared with (the id token is not kept)
-  const owner = knownOwner(openAiAccountClaims(tokens.accessToken)) ?? knownOwner({ accountId: tokens.accountId, sub: tokens.sub });
+  // judged like the stored entries it is compared with: the access token first (the id token is not kept)
+  const identity = storedIdentity({ access_token: tokens.accessToken, id_token: tokens.idToken, account_id: tokens.accountId, sub: tokens.sub });
+  const owner = isKnown(identity) ? identity : undefined;
   return {
     provider: CODEX_PROVIDER_ID,
     accessToken: tokens.accessToken,
@@ -356,10 +345,12 @@ export const codexProvider = defineProvider<CodexDeviceSecret, CodexGrant, Codex
     return { account: codexAccount(tokens), secret: tokens };
   },
 
-  async save(ctx, home, credentials) {
+  async save(ctx, home, credentials, options) {
     const tokens = credentials.secret;
     const account = codexAccount(tokens);
-    return savePoolLogin(ctx, home, codexLogin(tokens, account), account);
+    const login = codexLogin(tokens, account);
+    if (options?.repairAccountId) return repairPoolLogin(ctx, home, login, account, options.repairAccountId);
+    return savePoolLogin(ctx, home, login, account);
   },
 
   accounts(home): Promise<AccountView[]> {

@@ -28,6 +28,27 @@ export interface AccountView {
 /** The signed-in account, as shown to the user. No secrets. (One type for the domain and the wire.) */
 export type AccountSummary = FlowAccount;
 
+/** How a sign-in meant to repair one account ended (docs/api.md, "Sign in again"). */
+export interface ReloginNote {
+  /** The account that was being repaired. */
+  repairedId: string;
+  /** The entry now holding the new credentials: the repaired one, or a new one. */
+  id: string;
+  /** False when the sign-in was a different account, so it was added as a new account beside the old one. */
+  sameAccount: boolean;
+}
+
+/** What a save reports: the account, and for a repairing sign-in what happened to the repaired account. */
+export interface SavedAccount extends AccountSummary {
+  relogin?: ReloginNote;
+}
+
+/** How a save is asked to land. */
+export interface SaveOptions {
+  /** "Sign in again": the id of the account (pool entry, or a `providers.<id>` login) these credentials repair. */
+  repairAccountId?: string;
+}
+
 /** How a sign-in runs: a device code, a PKCE authorization code (callback or paste), or a credential to detect. */
 export type SignInKind = 'device_code' | 'authorization_code' | 'detect';
 
@@ -122,8 +143,12 @@ export interface ProviderBase<Creds> extends ProviderInfo {
   startOptions?: readonly StartOption[];
   /** Where `save` writes (the CLI names the file; docs/api.md lists them). */
   savesTo: SaveTarget;
-  /** Saves the credentials into the Hermes home (called once, after the commit point). */
-  save(ctx: ProviderContext, home: string, credentials: ObtainedCredentials<Creds>): Promise<AccountSummary>;
+  /**
+   * Saves the credentials into the Hermes home (called once, after the commit point). Providers that keep
+   * several accounts honour `options.repairAccountId`; the others have one place per profile, which a
+   * sign-in always renews.
+   */
+  save(ctx: ProviderContext, home: string, credentials: ObtainedCredentials<Creds>, options?: SaveOptions): Promise<SavedAccount>;
   /** Lists the accounts saved in the Hermes home, without secrets. */
   accounts(home: string): Promise<AccountView[]>;
 }

@@ -7,7 +7,8 @@ import type { PoolEntry } from '../store/index.js';
 import { issuerEnvName } from '../util/http.js';
 import { ProviderError } from './errors.js';
 import { claimText, jwtClaims } from '../store/hermesPool.js';
-import { poolAccountViews, savePoolLogin, type PoolLogin } from './poolCredentials.js';
+import { sameAccount, storedIdentity } from '../store/identity.js';
+import { poolAccountViews, repairPoolLogin, savePoolLogin, type PoolLogin } from './poolCredentials.js';
 import {
   discoverServer,
   pollDeviceToken,
@@ -106,21 +107,13 @@ function xaiAccount(tokens: XaiTokens): AccountSummary {
   return tokens.email ? { label: `${LABEL} (${tokens.email})`, email: tokens.email } : { label: LABEL };
 }
 
-/** The `sub` an access token names, or undefined when it is not a readable JWT. */
-function tokenSub(accessToken: unknown): string | undefined {
-  return claimText(jwtClaims(accessToken), 'sub');
-}
-
 /**
- * Whether a stored credential belongs to the account `sub`, judged by its access token's claims (Hermes
- * Agent keeps every entry's access token but drops other fields, such as `sub`, on its first write). Only
- * an access token without readable claims falls back to the stored `sub` hint. Undefined when either
- * side is unknown.
+ * Whether a stored credential belongs to the account `sub`, by the one identity rule (store/identity.ts):
+ * the stored access token's claims, its saved `sub` hint only when the token has no readable claims.
+ * Undefined when either side is unknown.
  */
 export function xaiSameAccount(sub: string | undefined, stored: Readonly<Record<string, unknown>>): boolean | undefined {
-  const hint = typeof stored.sub === 'string' && stored.sub !== '' ? stored.sub : undefined;
-  const other = tokenSub(stored.access_token) ?? hint;
-  return sub === undefined || other === undefined ? undefined : sub === other;
+  return sameAccount(sub === undefined ? undefined : { sub }, storedIdentity(stored));
 }
 
 /** What an entry shows besides its label: the email its access token names. */
@@ -131,8 +124,8 @@ export function xaiEntryDetails(entry: PoolEntry): { email?: string } {
 
 /** The login to save for these tokens (see store/oauthLogin.ts for where it lands). */
 export function xaiLogin(tokens: XaiTokens, account: AccountSummary): PoolLogin {
-  // judged from the access token, like the stored entries it is compared with (the id token is not kept)
-  const sub = tokenSub(tokens.accessToken) ?? tokens.sub;
+  // judged like the stored entries it is compared with: the access token first (the id token is not kept)
+  const sub = storedIdentity({ access_token: tokens.accessToken, id_token: tokens.idToken, sub: tokens.sub }).sub;
   return {
     provider: PROVIDER_ID,
     accessToken: tokens.accessToken,
@@ -179,10 +172,12 @@ export const xaiProvider = defineProvider<DeviceGrantSecret, TokenAnswer, XaiTok
     return { account: xaiAccount(tokens), secret: tokens };
   },
 
-  async save(ctx, home, credentials) {
+  async save(ctx, home, credentials, options) {
     const tokens = credentials.secret;
     const account = xaiAccount(tokens);
-    return savePoolLogin(ctx, home, xaiLogin(tokens, account), account);
+    const login = xaiLogin(tokens, account);
+    if (options?.repairAccountId) return repairPoolLogin(ctx, home, login, account, options.repairAccountId);
+    return savePoolLogin(ctx, home, login, account);
   },
 
   accounts(home): Promise<AccountView[]> {

@@ -35,6 +35,10 @@ export const statusResponse = z.object({
   status,
   error: z.string().max(200).optional(),
   account: flowAccount.optional(),
+  relogin: z
+    .object({ repaired_id: z.string(), account_id: z.string(), same_account: z.boolean() })
+    .optional()
+    .describe('A successful sign-in again: same_account false means a different account was added beside the repaired one.'),
 });
 export const unknownCancelResponse = z.object({ ok: z.literal(true), flow_id: z.string(), status: z.literal('cancelled') });
 export const accountView = z.object({

@@ -10,6 +10,11 @@ import { isInteractive, methodsOf, type AnyProvider, type BeginOptions, type Pro
 import { hermesRootOf, listProfiles, resolveProfileHome, type HomeOptions } from '../store/index.js';
 import { SSE_KEEPALIVE_MS } from '../limits.js';
 import type { Clock } from '../util/clock.js';
+import path from 'node:path';
+import { readAuthStore } from '../store/authStore.js';
+import { readEnvValue } from '../store/envFile.js';
+import { COPILOT_ENV_KEY } from '../store/hermesPool.js';
+import { findRemovableAccount } from '../store/removal.js';
 import { profilesPayload, providersPayload, startPayloadOfKind, statusPayload, unknownCancelPayload } from './presenters.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
 import { hostOf } from './gate.js';
@@ -38,6 +43,12 @@ async function knownFlow(engine: FlowEngine, id: string): Promise<FlowRecord> {
   return flow;
 }
 
+/** Throws the 400 or 404 of "sign in again" for an account id that is malformed or not saved in `home`. */
+async function checkRepairable(home: string, provider: string, accountId: string): Promise<void> {
+  const envToken = provider === 'copilot' ? await readEnvValue(path.join(home, '.env'), COPILOT_ENV_KEY) : undefined;
+  findRemovableAccount(await readAuthStore(home), provider, accountId, envToken);
+}
+
 /** Registers the onboarding routes on `app`. */
 export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingDeps): void {
   const { engine, providers, homeOptions, limiter } = deps;
@@ -47,6 +58,8 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     const provider = startableProvider(providers, body);
     const options = beginOptions(provider, body, req, app.prefix);
     const target = resolveProfileHome(body.profile, homeOptions);
+    // sign in again: the account must be there now (400 malformed, 404 gone), so a typo starts nothing
+    if (body.account_id !== undefined) await checkRepairable(target.home, provider.id, body.account_id);
     // single flight comes before the rate limit: a reload that rejoins its pending flow is not a new start
     const pending = await engine.pendingFor(provider.id, target.home);
     if (pending) return startPayloadOfKind(pending);
@@ -54,7 +67,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     if (wait > 0) {
       throw new OnboardError('rate_limited', `Too many sign-ins started from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
     }
-    const flow = await engine.start(provider, target.home, target.profile, options);
+    const flow = await engine.start(provider, target.home, target.profile, { ...options, ...(body.account_id ? { repairAccountId: body.account_id } : {}) });
     return flow.status === 'pending' ? startPayloadOfKind(flow) : statusPayload(flow);
   });
 

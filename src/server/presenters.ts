@@ -49,6 +49,8 @@ export function statusPayload(flow: FlowRecord): StatusPayload {
   const payload: StatusPayload = { ok: true, provider: flow.providerId, flow_id: flow.id, status: flow.status };
   if (flow.status === 'error' && flow.error) payload.error = flow.error;
   if (flow.status === 'success' && flow.account) payload.account = flowAccount(flow.account);
+  const relogin = flow.status === 'success' ? flow.account?.relogin : undefined;
+  if (relogin) payload.relogin = { repaired_id: relogin.repairedId, account_id: relogin.id, same_account: relogin.sameAccount };
   return payload;
 }
 

@@ -14,6 +14,8 @@ export const startBody = z.strictObject({
   method: method.optional(),
   region: region.optional(),
   clear_env_keys: clearEnvKeys.optional(),
+  // "sign in again": the account (GET /api/onboarding/providers id) the new credentials repair
+  account_id: z.string({ error: 'account_id must be a string' }).min(1, 'account_id is empty').max(128, 'account_id is too long').optional(),
 });
 const apiKey = z.string({ error: 'api_key must be a string' });
 const keyLabel = z.string({ error: 'label must be a string' }).max(200, 'label is too long');

@@ -9,9 +9,7 @@ import {
   AccountNotFoundError,
   checkAccountId,
   checkProviderId,
-  claimText,
   isPoolEntry,
-  jwtClaims,
   keepReadableByHermes,
   poolList,
   singletonState,
@@ -20,14 +18,9 @@ import {
 } from './hermesPool.js';
 import { isRecord, newEntryId, StoreShapeError, type PoolEntry } from './pool.js';
 import { nextPriority, POOL_STATUS_RESET } from './providerState.js';
+import { sameAccount, storedIdentity, type AccountIdentity } from './identity.js';
 
-/** Who an account is, as far as its tokens and saved fields tell. */
-export interface AccountIdentity {
-  /** ChatGPT account / workspace (`chatgpt_account_id`), or a provider's own account id. */
-  accountId?: string;
-  sub?: string;
-  email?: string;
-}
+export type { AccountIdentity };
 
 /** What happened to the repaired account. */
 export interface ReloginOutcome {
@@ -54,29 +47,17 @@ export interface ReloginOptions extends Pick<UpdateOptions, 'lockTimeoutMs' | 'l
   singleton?: Record<string, unknown>;
 }
 
-/**
- * Who an entry belongs to: `account_id` / `chatgpt_account_id` / OpenAI's `chatgpt_account_id` claim,
- * `sub` (claims of the id token, then the access token, then the saved field) and `email`.
- */
+/** Who an entry belongs to, by the one identity rule (store/identity.ts). */
 export function entryIdentity(entry: Record<string, unknown>): AccountIdentity {
-  const claimSets = [jwtClaims(entry.id_token), jwtClaims(entry.access_token)];
-  const fromClaims = (...p: string[]) => claimSets.map((c) => claimText(c, ...p)).find((v) => v !== undefined);
-  const accountId = fromClaims('https://api.openai.com/auth', 'chatgpt_account_id') ?? text(entry.account_id) ?? text(entry.chatgpt_account_id);
-  const sub = fromClaims('sub') ?? text(entry.sub);
-  const email = fromClaims('email') ?? fromClaims('https://api.openai.com/profile', 'email') ?? text(entry.email);
-  return { ...(accountId && { accountId }), ...(sub && { sub }), ...(email && { email: email.toLowerCase() }) };
+  return storedIdentity(entry);
 }
 
 /**
- * True when two identities are known to be different accounts: the strongest id both know differs
- * (account id and subject, else the email). Unknown on either side means "same": the user chose to repair
- * this entry, and nothing says otherwise.
+ * True when two identities are known to be different accounts (store/identity.ts sameAccount says false).
+ * Unknown on either side means "same": the user chose to repair this entry, and nothing says otherwise.
  */
 export function differentAccounts(a: AccountIdentity, b: AccountIdentity): boolean {
-  if (a.accountId && b.accountId && a.accountId !== b.accountId) return true;
-  if (a.sub && b.sub) return a.sub !== b.sub;
-  if (a.email && b.email) return a.email.toLowerCase() !== b.email.toLowerCase();
-  return false;
+  return sameAccount(a, b) === false;
 }
 
 /**
@@ -113,7 +94,7 @@ export function applyRelogin(
   }
 
   const entry = target!;
-  const keep = { id: entry.id, priority: entry.priority, label: entry.label, created_at: entry.created_at };
+  const keep = { id: entry.id, priority: entry.priority, label: entry.label, created_at: entry.created_at, source: entry.source };
   for (const [key, value] of Object.entries(fresh)) {
     if (value === undefined || key === 'id' || key === 'priority') continue;
     entry[key] = value;
@@ -123,6 +104,8 @@ export function applyRelogin(
   if (keep.priority !== undefined) entry.priority = keep.priority;
   if (text(keep.label)) entry.label = keep.label; // a user's label is kept on re-sign-in (docs/api.md, Files › Codex and xAI)
   if (keep.created_at !== undefined) entry.created_at = keep.created_at;
+  // an entry Hermes seeded from its providers.<id> login stays seeded: the singleton is renewed with it below
+  if (seedSource !== undefined && keep.source === seedSource) entry.source = keep.source;
   if (fresh.refresh_token === undefined && Object.hasOwn(entry, 'refresh_token') && fresh.access_token !== undefined) {
     // the old refresh token belongs to the grant being replaced; keeping it would pair it with new tokens
     delete entry.refresh_token;
