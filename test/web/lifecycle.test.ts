@@ -153,7 +153,7 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
     await dialog.locator('#confirm-revoke').check();
     await screenshot(page, 'lifecycle-5-confirm-logout');
     await dialog.locator('[data-action="confirm"]').click();
-    await page.locator('#notice .notice-title').getByText('Removed Codex OAuth (ada@example.com) from OpenAI Codex.').waitFor();
+    await page.locator('#notice .notice-title').getByText(/^Removed Codex OAuth \(ada@example\.com\) from OpenAI Codex/).waitFor();
     assert.match((await page.locator('#notice').textContent()) ?? '', /revoked at the provider/);
     await page.locator('[data-provider="openai-codex"]').getByText('Not connected').waitFor();
     assert.deepEqual(revoke.revoked, ['rt-ada-live-0123456789']);
@@ -194,7 +194,7 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
     assert.equal((request.postDataJSON() as { account_id?: string }).account_id, 'ada001', 'the start names the account to repair');
     const pending = flowPanel(page, 'pending');
     await pending.waitFor();
-    assert.match((await pending.textContent()) ?? '', /Sign in to OpenAI Codex again.*Repairing the account Work account/s);
+    assert.match((await pending.textContent()) ?? '', /Sign in to OpenAI Codex.* again.*Repairing the account Work account/s);
     const code = (await page.locator('#user-code').textContent())?.trim() ?? '';
     fake.approve(code, { ...ADA, plan: 'pro' });
     await flowPanel(page, 'success').waitFor();
