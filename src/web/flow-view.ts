@@ -286,8 +286,20 @@ function accountCard(account: FlowAccount | undefined): HTMLElement | null {
 function outcome(model: FlowModel): { icon: IconName; tone: string; title: string; message: string } {
   const provider = model.flow.providerLabel;
   switch (model.phase) {
-    case 'success':
+    case 'success': {
+      const relogin = model.status?.relogin;
+      const repairing = model.flow.repairing ?? 'the account';
+      if (relogin && !relogin.same_account) {
+        return {
+          icon: 'alert',
+          tone: 'warn',
+          title: `Signed in to ${provider} as another account`,
+          message: `This is not ${repairing}, so it was added as a new account in profile ${model.flow.profile}. ${repairing} still needs a new sign-in (or remove it).`,
+        };
+      }
+      if (relogin) return { icon: 'check', tone: 'ok', title: `Repaired ${repairing}`, message: `Signed in again in profile ${model.flow.profile}. Hermes Agent can use it again right away.` };
       return { icon: 'check', tone: 'ok', title: `Connected to ${provider}`, message: `Saved to profile ${model.flow.profile}. Hermes Agent can use it right away.` };
+    }
     case 'expired':
       return { icon: 'clock', tone: 'warn', title: 'The code expired', message: 'It was not approved in time. Try again to get a fresh code.' };
     case 'cancelled':

@@ -198,6 +198,7 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
     const code = (await page.locator('#user-code').textContent())?.trim() ?? '';
     fake.approve(code, { ...ADA, plan: 'pro' });
     await flowPanel(page, 'success').waitFor();
+    assert.match((await page.locator('#flow-title').textContent()) ?? '', /^Repaired Work account$/);
     await page.locator('[data-action="done"]').click();
     await page.locator('[data-account="ada001"][data-health="ok"]').waitFor();
 
@@ -208,6 +209,26 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
     assert.equal(JSON.stringify(entries[1]), bobBefore, 'the other account is untouched');
     assertNoLeak([await page.content()], fake.issued);
     await screenshot(page, 'lifecycle-7-repaired');
+    assert.deepEqual(problems.list, []);
+  });
+
+  test('Sign in again as a different account adds it and says the dead one still needs a sign-in', async () => {
+    const fake = await startCodexFake({ interval: '1' });
+    const store = {
+      credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { label: 'Work account', extra: { last_status: 'dead', last_status_at: NOW_S() - 60, last_error_code: 401 } })] },
+    };
+    const { page, server, problems } = await worlds.open({ env: { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer }, prepare: (home) => writeStore(home, store) }, undefined, () => fake.close());
+    await page.locator('[data-account="ada001"] [data-action="relogin"]').click();
+    await flowPanel(page, 'pending').waitFor();
+    fake.approve((await page.locator('#user-code').textContent())?.trim() ?? '', { ...EVE, plan: 'plus' });
+    const done = flowPanel(page, 'success');
+    await done.waitFor();
+    assert.match((await page.locator('#flow-title').textContent()) ?? '', /as another account/);
+    assert.match((await page.locator('#flow-message').textContent()) ?? '', /not Work account, so it was added as a new account.*Work account still needs a new sign-in/);
+    await screenshot(page, 'lifecycle-8-other-account');
+    const entries = (await readStore(server.home)).credential_pool?.['openai-codex'] ?? [];
+    assert.equal(entries.length, 2, 'the new account is added');
+    assert.equal(entries.find((e) => e.id === 'ada001')?.last_status, 'dead', 'the dead account is left as it was');
     assert.deepEqual(problems.list, []);
   });
 });
