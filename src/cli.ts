@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /** The `hermes-onboard` command. */
 import { parseArgs } from 'node:util';
+import { runAddKey } from './commands/addKey.js';
 import { runLogin } from './commands/login.js';
 import { runStatus } from './commands/status.js';
 import { runLogout } from './commands/logout.js';
 import { loadConfig, type Config } from './config.js';
 import { classify } from './errors.js';
-import { supportedIds } from './providers/index.js';
+import { keyProviderIds, supportedIds } from './providers/index.js';
 import { closeOnSignals, startServer } from './server/serve.js';
 import { createLogger } from './util/logger.js';
 import { VERSION } from './version.js';
@@ -15,7 +16,8 @@ const HELP = `hermes-onboard ${VERSION}: sign Hermes Agent profiles in to AI pro
 
 Usage:
   hermes-onboard serve [--host H] [--port P] [--home DIR] [--allowed-host NAME]...
-  hermes-onboard login <provider> [--profile NAME] [--home DIR] [--qr]
+  hermes-onboard login <provider> [--profile NAME] [--home DIR] [--qr] [--region global|cn] [--clear-env-keys] [--paste]
+  hermes-onboard add-key <provider> [--label L] [--profile NAME] [--home DIR] [--no-verify]
   hermes-onboard status [--profile NAME] [--home DIR] [--json]
   hermes-onboard logout <provider> [--account ID|LABEL] [--profile NAME] [--home DIR] [--revoke] [--yes]
   hermes-onboard --version | --help
@@ -30,6 +32,17 @@ login     Signs in from this terminal: prints an address and a code to approve o
           waits, and saves the credentials (Ctrl-C cancels). Providers: ${supportedIds().join(', ')}.
   --profile       profile to sign in (default: the active one)
   --qr            also draw a QR code of the address when stdout is not a terminal
+  --region        minimax-oauth: global (default) or cn
+  --clear-env-keys  anthropic (Claude Code link): also remove ANTHROPIC_API_KEY / ANTHROPIC_TOKEN
+                  from the profile's .env, which would win over Claude Code in Hermes Agent
+  --paste         openrouter: paste the code OpenRouter shows instead of a callback to 127.0.0.1
+                  (the default in an SSH session)
+
+add-key   Checks an API key with the provider and saves it as \`hermes auth add <provider>
+          --type api-key\` does. The key is read from a hidden prompt, or from stdin when it is
+          not a terminal; never from the command line. Providers: ${keyProviderIds().join(', ')}.
+  --label         label of the entry (default api-key-<n>)
+  --no-verify     save without checking the key with the provider
 
 status    Lists the providers of a profile, connected or not, with their accounts: health (ok,
           exhausted until when and why, dead or expired: sign in again), source, token expiry,
@@ -50,7 +63,7 @@ HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README and docs/api.md.
 `;
 
 /** Commands that run to completion and return their exit code. */
-const COMMANDS: Readonly<Record<string, (argv: string[], config: Config) => Promise<number>>> = { login: runLogin, status: runStatus, logout: (argv, config) => runLogout(argv, config) };
+const COMMANDS: Readonly<Record<string, (argv: string[], config: Config) => Promise<number>>> = { login: runLogin, status: runStatus, 'add-key': runAddKey, logout: (argv, config) => runLogout(argv, config) };
 
 /** Runs the command line; returns the exit code for errors found before serving. */
 async function main(argv: string[]): Promise<number> {

@@ -43,6 +43,8 @@ export interface Config extends ProviderConfig {
   readonly allowedHosts: readonly string[];
   /** HERMES_ONBOARD_LOG_LEVEL, when set. */
   readonly logLevel: string | undefined;
+  /** True in an SSH session (SSH_CONNECTION / SSH_TTY / SSH_CLIENT set), as Hermes Agent's `_is_remote_session` decides: a browser is elsewhere. */
+  readonly remoteSession: boolean;
   /** HERMES_ONBOARD_REDIS_URL (parsed only: flows are kept in memory until the Redis store lands). */
   readonly redisUrl: string | undefined;
   /** HERMES_ONBOARD_SECRET_KEY as 32 bytes (parsed only, for the Redis store's encryption of flow secrets). */
@@ -110,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     claudeConfigDir: env.CLAUDE_CONFIG_DIR?.trim() || undefined,
     userHome: env.HOME?.trim() || undefined,
     sharedAuthDir: env.HERMES_SHARED_AUTH_DIR?.trim() || undefined,
+    remoteSession: Boolean(env.SSH_CONNECTION || env.SSH_TTY || env.SSH_CLIENT),
     redisUrl: env.HERMES_ONBOARD_REDIS_URL?.trim() || undefined,
     secretKey: secretKey(env.HERMES_ONBOARD_SECRET_KEY),
   });

@@ -88,12 +88,19 @@ test('login: Ctrl-C while waiting cancels the flow, writes nothing, prints "Canc
 
 test('login: unknown, unsupported or missing providers exit 2 and list the supported ids', async (t) => {
   const home = tempDir(t, 'hermes-cli-login-');
-  for (const args of [['login', 'nope'], ['login', 'claude'], ['login']]) {
+  for (const args of [['login', 'nope'], ['login', 'qwen'], ['login']]) {
     const end = await runToEnd(t, home, [...args, '--home', home]);
     assert.equal(end.code, 2, `${args.join(' ')}: ${end.stderr}`);
-    assert.match(end.stderr, /openai-codex, nous, xai-oauth, copilot/);
+    assert.match(end.stderr, /openai-codex, openrouter, anthropic, nous, xai-oauth, copilot, minimax-oauth/);
     assert.equal(end.stdout, '');
   }
+  // a provider that takes only a key points to add-key; a flag for another provider is refused
+  const keyOnly = await runToEnd(t, home, ['login', 'deepseek', '--home', home]);
+  assert.equal(keyOnly.code, 2);
+  assert.match(keyOnly.stderr, /hermes-onboard add-key deepseek/);
+  const wrongFlag = await runToEnd(t, home, ['login', 'codex', '--region', 'cn', '--home', home]);
+  assert.equal(wrongFlag.code, 2);
+  assert.match(wrongFlag.stderr, /--region applies to minimax-oauth only/);
 });
 
 test('login into a profile that does not exist exits 2 and says how to create it', async (t) => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { ProvidersPayload } from '../../src/contract.js';
 import { startCodexFake } from '../fakes/codexFake.js';
 import { assertNoLeak, guarded } from '../helpers/harness.js';
+import { allProviders } from '../../src/providers/index.js';
 import { tempDir } from '../store/helpers.js';
 import { runCli, runToEnd, waitForCode } from './cliRun.js';
 
@@ -28,10 +29,11 @@ test('status lists every provider, not connected before and connected with the a
   assert.equal(before.code, 0, before.stderr);
   assert.match(before.stdout, new RegExp(`^Profile: work \\(${path.join(root, 'profiles', 'work')}\\)\\n`));
   assert.match(row(before.stdout, 'openai-codex'), /OpenAI Codex.*\s not connected$/);
-  assert.match(row(before.stdout, 'anthropic'), /not connected \(use `hermes auth add anthropic`\)$/);
+  assert.match(row(before.stdout, 'qwen-oauth'), /not connected \(use `hermes auth add qwen-oauth`\)$/);
   const beforeJson = JSON.parse((await status('--json')).stdout) as ProvidersPayload;
   assert.equal(beforeJson.profile, 'work');
-  assert.deepEqual(beforeJson.providers.map((p) => p.id), ['openai-codex', 'nous', 'xai-oauth', 'copilot', 'anthropic', 'qwen-oauth', 'google-gemini-cli']);
+  assert.deepEqual(beforeJson.providers.map((p) => p.id), allProviders.map((p) => p.id));
+  assert.deepEqual(beforeJson.providers.slice(0, 7).map((p) => p.id), ['openai-codex', 'openrouter', 'anthropic', 'nous', 'xai-oauth', 'copilot', 'minimax-oauth']);
   assert.ok(beforeJson.providers.every((p) => !p.connected && p.accounts.length === 0));
 
   const login = runCli(t, root, ['login', 'openai-codex', '--home', root, '--profile', 'work'], env);
