@@ -30,13 +30,21 @@ export interface SignOutOptions {
   onLockWait?: () => void;
 }
 
+/** Tells the log (and tests) that the removal waits for another process's auth.lock, then calls the caller's hook. */
+function lockWaitNotice(ctx: ProviderContext, provider: string, opts: SignOutOptions): () => void {
+  return () => {
+    ctx.logger.info({ provider }, 'auth.lock is held by another process; waiting');
+    opts.onLockWait?.();
+  };
+}
+
 /** Removes one account of `provider` in `home` (revoking first when asked). 400/404 errors write nothing. */
 export async function removeOne(ctx: ProviderContext, home: string, provider: string, accountId: string, opts: SignOutOptions = {}): Promise<SignOutOutcome> {
   checkProviderId(provider);
   checkAccountId(accountId);
   const account = await findAccount(home, provider, accountId);
   const revocations = opts.revoke ? await revokeAll(ctx, provider, [account]) : undefined;
-  const removal = await removeAccount(home, provider, accountId, { clock: ctx.clock, logger: ctx.logger, onLockWait: opts.onLockWait });
+  const removal = await removeAccount(home, provider, accountId, { clock: ctx.clock, logger: ctx.logger, onLockWait: lockWaitNotice(ctx, provider, opts) });
   return { removal, ...(revocations && { revocations }) };
 }
 
@@ -60,7 +68,7 @@ export async function signOutProvider(ctx: ProviderContext, home: string, provid
     }
     revocations = await revokeAll(ctx, provider, accounts);
   }
-  const removal = await logoutProvider(home, provider, { clock: ctx.clock, logger: ctx.logger, onLockWait: opts.onLockWait });
+  const removal = await logoutProvider(home, provider, { clock: ctx.clock, logger: ctx.logger, onLockWait: lockWaitNotice(ctx, provider, opts) });
   return { removal, ...(revocations && { revocations }) };
 }
 

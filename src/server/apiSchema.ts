@@ -140,7 +140,7 @@ export function openApiDocument(): Json {
             '200': ok('The flow started (or already pending); a flow that ended while starting answers its status.', {
               oneOf: [ref('DeviceStartResponse'), ref('CodeStartResponse'), ref('DetectStartResponse'), ref('StatusResponse')],
             }),
-            ...errors(...PARSING, 429, 502, ...COMMON),
+            ...errors(...PARSING, 404, 429, 502, ...COMMON),
           },
         },
       },

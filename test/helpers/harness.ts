@@ -22,7 +22,7 @@ import type { FlowStatus, StartPayload, StatusPayload } from '../../src/contract
 import { END_STATUSES } from '../../src/flows/flow.js';
 import { statusPayload } from '../../src/server/presenters.js';
 import type { AnyProvider } from '../../src/providers/types.js';
-import { buildApp } from '../../src/server/app.js';
+import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock } from './clock.js';
 import { openApiMismatch } from './openapiCheck.js';
@@ -54,6 +54,8 @@ export interface HarnessOptions {
   providers?: readonly AnyProvider[];
   /** Log level captured (default `trace`: every line the program writes). */
   logLevel?: string;
+  /** File watching of GET /api/onboarding/providers/events (default here: no debounce, so changes arrive as events). */
+  watch?: AppOptions['watch'];
 }
 
 /** One request to the app. */
@@ -188,6 +190,7 @@ export class Harness {
       logger,
       userHome,
       providers: options.providers,
+      watch: options.watch ?? { debounceMs: 0 },
       pollObserver: {
         onWait: (seconds) => {
           this.waits.push(seconds);

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { ERROR_CODES } from '../../src/errors.js';
 import { allProviders } from '../../src/providers/index.js';
 import { scriptedCodeProvider, scriptedDetectProvider } from '../flows/scriptedProvider.js';
-import { useHarness } from '../helpers/harness.js';
-import { checkedRoutes, componentMismatch, documentedRoutes } from '../helpers/openapiCheck.js';
+import { sseEvents, useHarness } from '../helpers/harness.js';
+import { checkedRoutes, componentMismatch, documentedRoutes, openApiMismatch } from '../helpers/openapiCheck.js';
 
 const apiDoc = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
 
@@ -71,6 +71,17 @@ test('every documented route answers as the document says, for each kind of sign
   const key = await h.request({ method: 'POST', url: '/api/onboarding/keys', json: { provider: 'deepseek', api_key: 'sk-openapi-check-0001', verify: false } });
   assert.equal(key.status, 200, key.text);
   assert.equal((await h.request({ method: 'POST', url: '/api/onboarding/keys', json: { provider: 'deepseek', api_key: 'two words' } })).status, 400);
+  // the credential lifecycle: removing, signing out, and the providers event stream (its first event)
+  assert.equal((await h.request({ method: 'DELETE', url: '/api/onboarding/accounts/openai-codex/nope00' })).status, 404);
+  assert.equal((await h.request({ method: 'POST', url: '/api/onboarding/logout', json: { provider: 'openai-codex' } })).status, 200);
+  const base = await h.listen();
+  const controller = new AbortController();
+  const stream = await fetch(`${base}/api/onboarding/providers/events`, { signal: controller.signal });
+  assert.equal(openApiMismatch('GET', '/api/onboarding/providers/events', stream.status, stream.headers.get('content-type') ?? undefined, undefined), undefined);
+  const first = await sseEvents(stream.body!).next();
+  controller.abort();
+  assert.equal(first.value?.event, 'providers');
+  assert.equal(componentMismatch('ProvidersResponse', JSON.parse(first.value!.data)), undefined);
 
   assert.equal((await h.request({ url: '/api/nowhere' })).status, 404);
   h.assertNoSecrets([], ['sk-openapi-check-0001']);
