@@ -51,7 +51,7 @@ export function registerKeysRoutes(app: FastifyInstance, deps: KeysDeps): void {
   const { providers, homeOptions, limiter, clock, logger } = deps;
   const ctx: ProviderContext = { clock, config: deps.config, logger };
 
-  app.post('/api/onboarding/keys', async (req) => {
+  app.post('/api/onboarding/keys', async (req, reply) => {
     const body = parse(keysBody, req.body, 'request body');
     const provider = findProviderFor(body.provider, (p) => keySpecOf(p) !== undefined, providers);
     const spec = provider && keySpecOf(provider);
@@ -77,15 +77,18 @@ export function registerKeysRoutes(app: FastifyInstance, deps: KeysDeps): void {
         throw new OnboardError('rate_limited', `Too many requests from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
       }
       const controller = new AbortController();
-      const onClose = () => controller.abort(new Error('client went away'));
-      req.raw.on('close', onClose);
+      // the response's close, not the request's: a request emits 'close' as soon as its body is read
+      const onClose = () => {
+        if (!reply.raw.writableEnded) controller.abort(new Error('client went away'));
+      };
+      reply.raw.on('close', onClose);
       try {
         await verifyApiKey(ctx, { signal: controller.signal, deadline: clock.now() + KEY_CHECK_TIMEOUT_MS }, spec, key);
       } catch (error) {
         logger.info({ provider: spec.id, outcome: error instanceof Error ? error.name : 'unknown' }, 'API key check failed');
         throw keyError(error);
       } finally {
-        req.raw.off('close', onClose);
+        reply.raw.off('close', onClose);
       }
     }
     const saved = await saveApiKey(ctx, target.home, spec, key, label === undefined ? {} : { label });
