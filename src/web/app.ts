@@ -232,8 +232,8 @@ class OnboardingPage {
       if (err instanceof ApiError && err.isAuth) return this.fail(err, 'Could not save the key');
       const status = err instanceof ApiError ? err.status : 0;
       const message = err instanceof Error ? err.message : String(err);
-      const error = status === 422 ? `${provider.label} did not accept this key: ${message}` : message;
-      this.list.keyForm = { ...form, busy: false, error, unreachable: status === 502 };
+      // a 422 carries the provider's own words about the key; a 502 means it could not be asked
+      this.list.keyForm = { ...form, busy: false, error: message, unreachable: status === 502 };
       this.render();
       field()?.focus();
     }

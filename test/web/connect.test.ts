@@ -159,7 +159,7 @@ describe('onboarding page: OpenRouter, Claude Code, API keys, many providers', {
     await row.locator('[data-action="save-key"]').click();
     const error = row.locator('.key-form .inline-error');
     await error.waitFor();
-    assert.match((await error.textContent()) ?? '', /DeepSeek did not accept this key: .*Incorrect API key/);
+    assert.match((await error.textContent()) ?? '', /DeepSeek rejected the key.*Incorrect API key provided: \[redacted\]/);
     assert.deepEqual(await poolEntries(server.home, 'deepseek'), [], 'a rejected key is not saved');
     await screenshot(page, 'api-key-1-rejected');
 
