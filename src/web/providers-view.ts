@@ -424,6 +424,8 @@ export function applyFilter(section: Element, text: string): number {
       if (match) inGroup++;
     }
     group.hidden = inGroup === 0;
+    const count = group.querySelector('.group-count');
+    if (count) count.textContent = String(inGroup);
     shown += inGroup;
   }
   const empty = section.querySelector<HTMLElement>('.filter-empty');
