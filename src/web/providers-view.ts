@@ -18,6 +18,9 @@ export interface ProviderListHandlers {
 
 const KIND_LABEL: Record<ProviderKind, string> = {
   device_code: 'Device code',
+  authorization_code: 'Sign-in page',
+  detect: 'Link Claude Code',
+  api_key: 'API key',
   link: 'Sign-in link',
   paste: 'Pasted key',
 };
