@@ -32,8 +32,11 @@ const RUNS = Number(process.env.FC_RUNS ?? 300);
 const PROFILES = ['p1', 'work'];
 /** Every provider id and alias, unsupported ones too, plus near misses. */
 const PROVIDER_NAMES = [...allProviders.flatMap((p) => [p.id, ...p.aliases]), 'OPENAI-CODEX', ' codex ', 'codex\u0000'];
-/** Ids of the supported providers (each gets its issuer pointed at loopback). */
-const SUPPORTED = supportedProviders.map((p) => p.id);
+/**
+ * Ids of the supported providers (each gets its issuer pointed at loopback). MiniMax is left out: its
+ * start must echo a random `state`, which the stand-in below cannot, so its start would answer 502.
+ */
+const SUPPORTED = supportedProviders.map((p) => p.id).filter((id) => id !== 'minimax-oauth');
 
 // ---------------------------------------------------------------------------------------------------
 // The success shape of every route (strict: an extra field, e.g. a leaked secret, fails the property).
@@ -52,12 +55,22 @@ const startPayload = z.strictObject({
   provider: z.string(),
   flow_id: z.string().regex(/^[0-9a-f]{32}$/),
   status: z.literal('pending'),
+  kind: z.literal('device_code'),
   verification_uri: z.string().url(),
   verification_uri_complete: z.string().url().optional(),
   user_code: z.string().min(1),
   expires_at: z.number().int(),
   poll_interval_seconds: z.number().int().min(1),
 });
+const kindStart = {
+  ok: z.literal(true),
+  provider: z.string(),
+  flow_id: z.string().regex(/^[0-9a-f]{32}$/),
+  status: z.literal('pending'),
+  expires_at: z.number().int(),
+};
+const codeStartPayload = z.strictObject({ ...kindStart, kind: z.literal('authorization_code'), authorize_url: z.string().url() });
+const detectStartPayload = z.strictObject({ ...kindStart, kind: z.literal('detect'), action_required: z.string().min(1) });
 const providersPayload = z.strictObject({
   ok: z.literal(true),
   profile: z.string(),
@@ -65,7 +78,8 @@ const providersPayload = z.strictObject({
     z.strictObject({
       id: z.string(),
       label: z.string(),
-      kind: z.enum(['device_code', 'link', 'paste']),
+      kind: z.enum(['device_code', 'authorization_code', 'detect', 'api_key', 'link', 'paste']),
+      methods: z.array(z.enum(['device_code', 'authorization_code', 'detect', 'api_key'])),
       supported: z.boolean(),
       connected: z.boolean(),
       accounts: z.array(z.object({ id: z.string(), label: z.string() })),
@@ -77,7 +91,7 @@ const errorPayload = z.strictObject({ ok: z.literal(false), error: z.string().mi
 /** Route → method → the schema of its 2xx JSON answer. */
 const SUCCESS: Record<string, Partial<Record<string, z.ZodType>>> = {
   '/api/health': { GET: z.strictObject({ ok: z.literal(true), version: z.string() }) },
-  '/api/onboarding/oauth/start': { POST: z.union([startPayload, statusPayload]) },
+  '/api/onboarding/oauth/start': { POST: z.union([startPayload, codeStartPayload, detectStartPayload, statusPayload]) },
   '/api/onboarding/oauth/poll': { GET: statusPayload },
   // docs/api.md: an unknown id answers `{ok: true, flow_id, status: 'cancelled'}` (no provider: there is none).
   '/api/onboarding/oauth/cancel': { POST: z.union([statusPayload, z.strictObject({ ok: z.literal(true), flow_id: z.string(), status: z.literal('cancelled') })]) },

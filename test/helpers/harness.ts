@@ -182,7 +182,14 @@ export class Harness {
         },
       },
     });
-    const env = { HERMES_ONBOARD_START_RATE: '0', HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer, ...options.env, ...options.configEnv };
+    // Claude Code's file is looked for in the temp user's home, never in the real ~/.claude
+    const env = {
+      HERMES_ONBOARD_START_RATE: '0',
+      HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer,
+      CLAUDE_CONFIG_DIR: path.join(userHome, '.claude'),
+      ...options.env,
+      ...options.configEnv,
+    };
     const config = loadConfig(env, { ...options.flags, ...(options.homeFlag !== false && { home }) });
     const built = buildApp({
       config,
