@@ -127,13 +127,29 @@ function deviceBody(start: DeviceStart): HTMLElement {
   );
 }
 
+/**
+ * The address for the paste fallback: the server's, or else the same authorization address without its
+ * `callback_url`, for which OpenRouter shows the code instead of sending the browser back (as Hermes
+ * Agent's paste mode does). Same PKCE challenge, so the pasted code fits this flow.
+ */
+function pasteUrl(start: CodeStart): string | null {
+  const given = safeHttpUrl(start.paste_url);
+  if (given) return given;
+  const href = safeHttpUrl(start.authorize_url);
+  if (!href) return null;
+  const url = new URL(href);
+  if (!url.searchParams.has('callback_url')) return null;
+  url.searchParams.delete('callback_url');
+  return url.href;
+}
+
 /** The paste fallback of an authorization-code flow: for a browser that cannot come back to this server. */
 function pasteBlock(start: CodeStart, handlers: FlowHandlers): HTMLElement {
   const id = 'paste-code';
   const input = h('input', { type: 'password', id, name: 'code', autocomplete: 'off', spellcheck: 'false', required: true });
   const error = h('p', { class: 'inline-error', id: 'paste-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-secondary', 'data-action': 'submit-code' }, 'Use this code');
-  const pasteHref = safeHttpUrl(start.paste_url);
+  const pasteHref = pasteUrl(start);
   const send = async (): Promise<void> => {
     const code = input.value.trim();
     if (!code) return input.focus();

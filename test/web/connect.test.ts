@@ -75,7 +75,7 @@ describe('onboarding page: OpenRouter, Claude Code, API keys, many providers', {
 
   test('OpenRouter: a pasted code finishes the sign-in when the other tab cannot come back', async () => {
     const fake = await startOpenRouterFake();
-    const { page, server, problems } = await worlds.open({ env: { HERMES_ONBOARD_OPENROUTER_ISSUER: fake.site } }, undefined, () => fake.close());
+    const { page, context, server, problems } = await worlds.open({ env: { HERMES_ONBOARD_OPENROUTER_ISSUER: fake.site } }, undefined, () => fake.close());
     await page.locator('[data-provider="openrouter"] [data-action="sign-in"]').click();
     await flowPanel(page, 'pending').waitFor();
     const challenge = new URL((await page.locator('#authorize-link').getAttribute('href')) ?? '').searchParams.get('code_challenge') ?? '';
@@ -93,7 +93,14 @@ describe('onboarding page: OpenRouter, Claude Code, API keys, many providers', {
     const fresh = new URL((await page.locator('#authorize-link').getAttribute('href')) ?? '').searchParams.get('code_challenge') ?? '';
     assert.notEqual(fresh, challenge, 'Try again starts a new PKCE sign-in');
     await page.locator('.paste summary').click();
-    await page.locator('#paste-code').fill(fake.codeFor(fresh));
+    // the paste link asks the provider to show the code instead of calling this server back
+    const pasteLink = new URL((await page.locator('#paste-link').getAttribute('href')) ?? '');
+    assert.equal(pasteLink.searchParams.get('callback_url'), null);
+    assert.equal(pasteLink.searchParams.get('code_challenge'), fresh, 'the same PKCE challenge as the flow');
+    const [shown] = await Promise.all([context.waitForEvent('page'), page.locator('#paste-link').click()]);
+    const code = ((await shown.locator('#auth-code').textContent()) ?? '').trim();
+    await shown.close();
+    await page.locator('#paste-code').fill(code);
     await page.locator('[data-action="submit-code"]').click();
     await flowPanel(page, 'success').waitFor();
     assert.equal((await poolEntries(server.home, 'openrouter'))[0]?.access_token, fake.keys[0]);
