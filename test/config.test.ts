@@ -50,3 +50,29 @@ test('only the command line and config.ts touch process.env (the store reads it 
   walk(src);
   assert.deepEqual(readers.sort(), ['cli.ts', 'store/home.ts', 'store/lock.ts']);
 });
+
+test('the new providers\' issuer and base-URL overrides, Claude Code\'s folder and an SSH session are read once at start-up', async () => {
+  const { openrouterSite } = await import('../src/providers/openrouter.js');
+  const { minimaxPortal } = await import('../src/providers/minimax.js');
+  const { checkBaseUrl, findApiKeyProvider } = await import('../src/providers/apiKeys.js');
+  const env: NodeJS.ProcessEnv = {
+    HERMES_ONBOARD_OPENROUTER_ISSUER: 'http://127.0.0.1:9001',
+    HERMES_ONBOARD_MINIMAX_OAUTH_ISSUER: 'http://127.0.0.1:9002/',
+    HERMES_ONBOARD_DEEPSEEK_BASE_URL: 'http://127.0.0.1:9003/v1',
+    CLAUDE_CONFIG_DIR: '/srv/claude',
+    SSH_CONNECTION: '10.0.0.1 22 10.0.0.2 22',
+  };
+  const config = loadConfig(env);
+  // later changes to the environment change nothing
+  env.HERMES_ONBOARD_OPENROUTER_ISSUER = 'http://127.0.0.1:1';
+  delete env.SSH_CONNECTION;
+  assert.equal(openrouterSite(config).url, 'http://127.0.0.1:9001');
+  assert.equal(minimaxPortal(config, 'cn').url, 'http://127.0.0.1:9002', 'one portal override for either region');
+  assert.equal(checkBaseUrl(config, findApiKeyProvider('deepseek')!, 'sk-x'), 'http://127.0.0.1:9003/v1');
+  assert.equal(checkBaseUrl(loadConfig({}), findApiKeyProvider('deepseek')!, 'sk-x'), 'https://api.deepseek.com/v1');
+  assert.equal(config.claudeConfigDir, '/srv/claude');
+  assert.equal(config.remoteSession, true);
+  assert.equal(loadConfig({ SSH_TTY: '' }).remoteSession, false);
+  // plain http is refused off loopback, naming the variable
+  assert.throws(() => openrouterSite(loadConfig({ HERMES_ONBOARD_OPENROUTER_ISSUER: 'http://example.com' })), /HERMES_ONBOARD_OPENROUTER_ISSUER/);
+});

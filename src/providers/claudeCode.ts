@@ -111,7 +111,7 @@ export async function inspectClaudeCodeCredentials(file: string, nowMs: number):
 /** What to tell a person whose host has no linkable Claude Code sign-in (the `action_required` text). */
 export function claudeCodeActionRequired(state: ClaudeCodeCredentialState, host: string = os.hostname()): string {
   const where = `on ${host}`;
-  const base = `Run \`claude login\` (or \`claude setup-token\`) in a terminal ${where}, as the user running hermes-onboard; this page links it as soon as ${state.file} appears.`;
+  const base = `Run \`claude login\` (or \`claude setup-token\`) in a terminal ${where}, as the user running hermes-onboard; it is linked as soon as ${state.file} appears.`;
   if (state.linkable) return '';
   if (state.reason === 'expired') return `The Claude Code sign-in ${where} has expired and cannot be refreshed. ${base}`;
   if (state.reason === 'unreadable') return `${state.file} exists ${where} but cannot be read by this server; check its owner and permissions.`;
