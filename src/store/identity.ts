@@ -63,7 +63,7 @@ export function sameAccount(a: AccountIdentity | undefined, b: AccountIdentity |
   if (!a || !b) return undefined;
   if (isKnown(a) && isKnown(b)) return a.accountId === b.accountId && a.sub === b.sub;
   if (isKnown(a) || isKnown(b)) return undefined;
-  if (a.email && b.email) return a.email === b.email;
+  if (a.email && b.email) return a.email.toLowerCase() === b.email.toLowerCase();
   return undefined;
 }
 

@@ -132,3 +132,20 @@ test('providers/events: 400 for a bad profile, before any stream opens', async (
   assert.equal(res.status, 400);
   assert.equal(res.body.ok, false);
 });
+
+test('providers/events: open streams end and the watchers close when the app closes', async (t) => {
+  const h = await useHarness(t);
+  const stream = await openStream(h);
+  t.after(stream.close);
+  await nextProviders(stream.events);
+  await h.app.close();
+  // the server ends the stream, or drops the connection while closing: either way the reader is not left waiting
+  const ended = await guarded(
+    stream.events.next().then(
+      (r) => r.done === true,
+      () => true,
+    ),
+    'the end of the stream',
+  );
+  assert.equal(ended, true);
+});
