@@ -7,13 +7,14 @@ import { loadConfig, type Config } from './config.js';
 import { classify } from './errors.js';
 import { supportedIds } from './providers/index.js';
 import { closeOnSignals, startServer } from './server/serve.js';
+import { openShared } from './server/shared.js';
 import { createLogger } from './util/logger.js';
 import { VERSION } from './version.js';
 
 const HELP = `hermes-onboard ${VERSION}: sign Hermes Agent profiles in to AI providers from a browser or a terminal.
 
 Usage:
-  hermes-onboard serve [--host H] [--port P] [--home DIR] [--allowed-host NAME]...
+  hermes-onboard serve [--host H] [--port P] [--home DIR] [--allowed-host NAME]... [--redis-url URL]
   hermes-onboard login <provider> [--profile NAME] [--home DIR] [--qr]
   hermes-onboard status [--profile NAME] [--home DIR] [--json]
   hermes-onboard --version | --help
@@ -23,6 +24,8 @@ serve     Serves the onboarding page and API (default http://127.0.0.1:8788).
   --port          port to bind, 0 = any free port (env HERMES_ONBOARD_PORT, default 8788)
   --home          Hermes home to sign in (env HERMES_HOME, default ~/.hermes + active profile)
   --allowed-host  extra Host name to answer to, e.g. a LAN name (repeatable)
+  --redis-url     share flows with other replicas through Redis/Valkey (env HERMES_ONBOARD_REDIS_URL;
+                  needs HERMES_ONBOARD_SECRET_KEY, e.g. from \`openssl rand -base64 32\`)
 
 login     Signs in from this terminal: prints an address and a code to approve on any device,
           waits, and saves the credentials (Ctrl-C cancels). Providers: ${supportedIds().join(', ')}.
@@ -35,6 +38,7 @@ status    Lists the providers of a profile, connected or not, with their account
 Environment: HERMES_HOME, HERMES_ONBOARD_TOKEN (require a bearer token; allows remote
 clients), HERMES_ONBOARD_OPEN=1, HERMES_ONBOARD_MAX_PENDING, HERMES_ONBOARD_START_RATE,
 HERMES_ONBOARD_ALLOWED_HOSTS, HERMES_ONBOARD_LOG_LEVEL, HERMES_ONBOARD_<PROVIDER>_ISSUER,
+HERMES_ONBOARD_REDIS_URL, HERMES_ONBOARD_SECRET_KEY, HERMES_ONBOARD_LEASE_TTL_MS,
 HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README and docs/api.md.
 `;
 
@@ -56,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       home: { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
+      'redis-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -75,9 +80,14 @@ async function main(argv: string[]): Promise<number> {
     port: values.port,
     home: values.home,
     allowedHost: values['allowed-host'],
+    redisUrl: values['redis-url'],
   });
   const logger = createLogger({ level: config.logLevel });
-  const server = await startServer({ config, logger });
+  const shared = await openShared(config, logger);
+  const server = await startServer({ config, logger, shared }).catch(async (error: unknown) => {
+    await shared?.close();
+    throw error;
+  });
   closeOnSignals(server);
   return -1;
 }

@@ -15,8 +15,9 @@ import { guardApiRequest, setResponseHeaders } from './guard.js';
 import { sendError } from './httpErrors.js';
 import { registerOnboardingRoutes } from './onboardingRoutes.js';
 import { registerOpenApi } from './openapi.js';
-import { healthPayload } from './presenters.js';
-import { StartLimiter } from './startLimiter.js';
+import type { RedisHealth } from '../flows/redis/index.js';
+import { degradedHealthPayload, healthPayload } from './presenters.js';
+import { StartLimiter, type StartGate } from './startLimiter.js';
 
 export interface OnboardingPluginOptions {
   /** The configuration, read once by the host program (`loadConfig(process.env)`). */
@@ -30,6 +31,10 @@ export interface OnboardingPluginOptions {
   clock?: Clock;
   /** False when the host app already guards these routes (the standalone server guards in its own hook). */
   guard?: boolean;
+  /** The start rate limit (default: counted in this process; with Redis, counted there over every replica). */
+  limiter?: StartGate;
+  /** With a shared store: whether Redis answers; health then says degraded (503) while it does not. */
+  redisHealth?: () => Promise<RedisHealth>;
 }
 
 /** Registers the API routes on `app` (use `app.register(onboardingPlugin, { prefix, config })`). */
@@ -45,12 +50,18 @@ export async function onboardingPlugin(app: FastifyInstance, options: Onboarding
     });
   }
   app.setErrorHandler((error, req, reply) => sendError(error, req, reply, app.log));
-  app.get('/api/health', async () => healthPayload(VERSION));
+  const { redisHealth } = options;
+  app.get('/api/health', async (_req, reply) => {
+    if (!redisHealth) return healthPayload(VERSION);
+    const redis = await redisHealth();
+    if (redis.redis === 'unreachable') return reply.code(503).send(degradedHealthPayload());
+    return { ...healthPayload(VERSION), redis: redis.redis };
+  });
   registerOpenApi(app);
   registerOnboardingRoutes(app, {
     engine,
     providers: options.providers ?? allProviders,
     homeOptions: options.homeOptions ?? homeOptions(config),
-    limiter: new StartLimiter(config.startRate, clock, config.ipv6Prefix),
+    limiter: options.limiter ?? new StartLimiter(config.startRate, clock, config.ipv6Prefix),
   });
 }

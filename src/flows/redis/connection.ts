@@ -17,6 +17,7 @@ import {
   TimeoutError,
   createClient,
 } from 'redis';
+import { OnboardError } from '../../errors.js';
 import { FLOW_SCRIPTS } from './scripts.js';
 
 /** The environment variable naming the shared Redis. */
@@ -35,16 +36,16 @@ export type UnavailableReason = 'offline' | 'timeout' | 'lost' | 'closed' | 'bus
  * `outcomeUnknown` is true when the command may have reached Redis before the failure (a timeout or a connection
  * lost mid-call): the caller must read the state back instead of assuming nothing happened.
  */
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends OnboardError {
   override name = 'RedisUnavailableError';
-  readonly code = 'redis_unavailable';
   readonly statusCode = 503;
   constructor(
     readonly reason: UnavailableReason,
     readonly outcomeUnknown: boolean,
     options?: { cause?: unknown },
   ) {
-    super(`The shared flow store (Redis) is unavailable (${reason}); try again in a few seconds.`, options);
+    // The catalogue row (503, Retry-After) answers it on every route; the message says what to do.
+    super('redis_unavailable', `The shared flow store (Redis) is unavailable (${reason}); try again in a few seconds.`, options);
   }
 }
 
