@@ -47,10 +47,10 @@ export interface SharedFlows {
 export function openSharedFlows(options: SharedFlowsOptions): SharedFlows {
   const replicaId = options.replicaId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const { logger } = options;
-  const connection = RedisConnection.open({ url: options.url, name: `hermes-onboard:${replicaId}`, logger });
+  const connection = RedisConnection.open({ url: options.url, name: `hermes-onboard:${replicaId}`, role: 'commands', logger });
   const keys = options.keys ?? new FlowKeys();
   const ops = new RedisFlowOps(connection, options.box, { keys, retentionMs: options.retentionMs });
-  const events = new RedisFlowEvents(connection.duplicate(`hermes-onboard:${replicaId}:events`), keys);
+  const events = new RedisFlowEvents(connection.duplicate(`hermes-onboard:${replicaId}:events`, 'events'), keys);
   const subscribed = events.start().then(
     () => true,
     (error: unknown) => {
