@@ -7,14 +7,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
 import { startCodexFake, type CodexFake } from '../fakes/codexFake.js';
 import { assertNoLeak } from '../helpers/harness.js';
 import { redisSkip, useRedisServer, type RedisServer } from '../helpers/redisServer.js';
-import { spawnServe, type ServeChild } from '../helpers/spawnServe.js';
+import { CLI, childEnv, spawnServe, watchOutput, type ServeChild } from '../helpers/spawnServe.js';
 import { sseEvents } from '../helpers/sse.js';
 
 const skip = redisSkip();
@@ -282,4 +283,46 @@ test('Redis holds no secret in clear and every key has a TTL, after all the flow
   // the replicas' own output holds none either
   assertNoLeak(replicas.flatMap((r) => [...r.output, r.stderr()]), fake.issued);
   await cancel(pick(), pending.body.flow_id);
+});
+
+/** Runs `serve` with Redis on, expecting it to refuse to start; resolves with its exit and what it printed. */
+async function refusedServe(home: string, env: Record<string, string>, user?: number): Promise<{ code: number | null; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--home', home, '--redis-url', redis.url], {
+    env: childEnv({ HOME: home, ...env }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(user !== undefined && { uid: user, gid: user }),
+  });
+  const output = watchOutput(proc, 'serve');
+  const exit = await output.exited;
+  return { code: exit.code, stderr: output.stderr() };
+}
+
+test('serve with Redis refuses to start without HERMES_ONBOARD_SECRET_KEY, saying how to make one', { skip }, async () => {
+  const home = newProfile().home;
+  const refused = await refusedServe(home, {});
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /HERMES_ONBOARD_SECRET_KEY is required with HERMES_ONBOARD_REDIS_URL/);
+  assert.match(refused.stderr, /openssl rand -base64 32/);
+  const short = await refusedServe(home, { HERMES_ONBOARD_SECRET_KEY: 'too-short' });
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /HERMES_ONBOARD_SECRET_KEY must be 32 random bytes/);
+});
+
+test('serve with Redis refuses a Hermes home it cannot write (every replica writes auth.json there under flock)', { skip }, async () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'hermes-readonly-'));
+  after(() => rmSync(home, { recursive: true, force: true }));
+  const key = { HERMES_ONBOARD_SECRET_KEY: SECRET_KEY };
+  // As root, permissions do not stop us: run the child as `nobody`, for whom the root-owned 0755 home is read-only.
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot) chmodSync(home, 0o555);
+  const refused = await refusedServe(home, key, asRoot ? 65534 : undefined);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /Hermes home .* is not writable by this process/);
+  assert.match(refused.stderr, /flock/);
+  const file = path.join(home, 'not-a-folder');
+  chmodSync(home, 0o755);
+  writeFileSync(file, '');
+  const notFolder = await refusedServe(file, key);
+  assert.equal(notFolder.code, 2);
+  assert.match(notFolder.stderr, /is not a folder/);
 });
