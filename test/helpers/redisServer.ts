@@ -87,6 +87,11 @@ export class RedisServer {
     return this.#log;
   }
 
+  /** The server's process id while it runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   get running(): boolean {
     return this.#proc !== undefined;
   }
