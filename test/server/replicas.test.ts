@@ -50,7 +50,9 @@ const env: Record<string, string> = {
   HERMES_ONBOARD_LEASE_TTL_MS: String(LEASE_TTL_MS),
   HERMES_ONBOARD_START_RATE: '0',
 };
-const replicas: ServeChild[] = skip === undefined ? await Promise.all([spawnReplica(), spawnReplica(), spawnReplica()]) : [];
+// one after the other: three cold starts at once on a loaded machine can outlast the start timeout
+const replicas: ServeChild[] = [];
+if (skip === undefined) for (let i = 0; i < 3; i++) replicas.push(await spawnReplica());
 
 /** A fresh profile (its own single-flight key), made as Hermes Agent makes one: a folder under profiles/. */
 function newProfile(): { name: string; home: string } {
@@ -140,16 +142,17 @@ test('a sign-in started on one replica completes on any: success seen by server-
   assert.equal(codexSaved(home), true);
   assert.equal((await poll(c, id)).body.status, 'success');
 
-  // A change made on C (a cancel) reaches B's stream within 100 ms of C's answer.
+  // A change made on C (a cancel) reaches B's stream within 100 ms, counted from before the cancel was even sent.
   const second = await start(a, newProfile().name);
   const onB = await watch(b, second.body.flow_id);
+  const sentAt = performance.now();
   const cancelled = await cancel(c, second.body.flow_id);
-  const answeredAt = performance.now();
   assert.equal(cancelled.body.status, 'cancelled');
   const seen = await onB.end;
   assert.equal(seen.status.status, 'cancelled');
-  const lag = seen.at - answeredAt;
-  assert.ok(lag < 100, `the event reached replica B ${lag.toFixed(1)} ms after C answered`);
+  const lag = seen.at - sentAt;
+  process.stdout.write(`# a cancel sent to C reached B's event stream ${lag.toFixed(1)} ms after it was sent\n`);
+  assert.ok(lag < 100, `the event reached replica B ${lag.toFixed(1)} ms after the cancel was sent to C`);
 });
 
 test('cancel wins before the commit point on another replica; racing the commit, never cancelled with credentials saved', { skip }, async () => {
@@ -204,6 +207,7 @@ test('SIGKILL of the driving replica mid-flow: another takes it over within the 
   const taker = await Promise.any(takeovers);
   const tookMs = performance.now() - killedAt;
   assert.match(taker.line, /taken over/);
+  process.stdout.write(`# taken over ${tookMs.toFixed(0)} ms after the SIGKILL (lease TTL ${LEASE_TTL_MS} ms)\n`);
   // the lease lapses at most one TTL after A's last renewal, and a look comes every quarter TTL
   assert.ok(tookMs < LEASE_TTL_MS * 1.25 + 1000, `taken over after ${tookMs.toFixed(0)} ms`);
   fake.approve(String(started.body.user_code));
@@ -243,7 +247,7 @@ test('Redis stopped and restarted mid-flow: 503s and degraded health meanwhile, 
 
 test('the start rate limit is counted in Redis over every replica', { skip }, async () => {
   // two more replicas with a limit of 2 starts a minute per client: the third start is refused wherever it lands
-  const limited = await Promise.all([spawnReplica({ HERMES_ONBOARD_START_RATE: '2' }), spawnReplica({ HERMES_ONBOARD_START_RATE: '2' })]);
+  const limited = [await spawnReplica({ HERMES_ONBOARD_START_RATE: '2' }), await spawnReplica({ HERMES_ONBOARD_START_RATE: '2' })];
   const [x, y] = limited as [ServeChild, ServeChild];
   const first = await start(x, newProfile().name);
   const second = await start(y, newProfile().name);
