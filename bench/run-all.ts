@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in turn against a fake provider on loopback, each printing its own
  * table, then one Markdown summary for the README's "Performance" section. Never part of `npm test`.
  * `npm run bench -- --quick` (or BENCH_QUICK=1) runs only the side-by-side comparison, at 1,000 flows
- * with short load rows: for iterating on performance work. See bench/README.md.
+ * with short load rows: for iterating on performance work. `npm run bench -- --redis` (or BENCH_REDIS=1) runs only
+ * the Redis-mode benchmark (bench/redis.ts). See bench/README.md.
  */
 import { performance } from 'node:perf_hooks';
 import { runColdStartBenchmark } from './coldstart.js';
@@ -12,6 +13,7 @@ import { formatMs } from './lib/format.js';
 import { describeMachine } from './lib/machine.js';
 import type { Benchmark } from './lib/main.js';
 import { summaryTable, type SummaryRow } from './lib/summary.js';
+import { runRedisBenchmark } from './redis.js';
 import { runStoreBenchmark } from './store.js';
 
 const QUICK = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -22,8 +24,11 @@ const ALL: ReadonlyArray<{ name: string; run: Benchmark }> = [
   { name: 'Latency to the user', run: runLatencyBenchmark },
   { name: 'Store contention', run: () => runStoreBenchmark() },
   { name: 'Cold start', run: runColdStartBenchmark },
+  { name: 'Redis mode', run: runRedisBenchmark },
 ];
-const BENCHMARKS = QUICK ? ALL.slice(0, 1) : ALL;
+/** `npm run bench -- --redis` (or BENCH_REDIS=1): only the Redis-mode benchmark. */
+const REDIS_ONLY = process.env.BENCH_REDIS === '1' || process.argv.includes('--redis');
+const BENCHMARKS = REDIS_ONLY ? ALL.filter((b) => b.name === 'Redis mode') : QUICK ? ALL.slice(0, 1) : ALL;
 
 /** Runs every benchmark, even after one fails; exits 1 when any failed. */
 async function main(): Promise<number> {

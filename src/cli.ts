@@ -15,7 +15,7 @@ import { VERSION } from './version.js';
 const HELP = `hermes-onboard ${VERSION}: sign Hermes Agent profiles in to AI providers from a browser or a terminal.
 
 Usage:
-  hermes-onboard serve [--host H] [--port P] [--home DIR] [--allowed-host NAME]...
+  hermes-onboard serve [--host H] [--port P] [--home DIR] [--allowed-host NAME]... [--redis-url URL]
   hermes-onboard login <provider> [--profile NAME] [--home DIR] [--qr] [--region global|cn] [--clear-env-keys] [--paste]
   hermes-onboard add-key <provider> [--label L] [--profile NAME] [--home DIR] [--no-verify]
   hermes-onboard status [--profile NAME] [--home DIR] [--json]
@@ -27,6 +27,8 @@ serve     Serves the onboarding page and API (default http://127.0.0.1:8788).
   --port          port to bind, 0 = any free port (env HERMES_ONBOARD_PORT, default 8788)
   --home          Hermes home to sign in (env HERMES_HOME, default ~/.hermes + active profile)
   --allowed-host  extra Host name to answer to, e.g. a LAN name (repeatable)
+  --redis-url     share flows with other replicas through Redis/Valkey (env HERMES_ONBOARD_REDIS_URL;
+                  needs HERMES_ONBOARD_SECRET_KEY, e.g. from \`openssl rand -base64 32\`)
 
 login     Signs in from this terminal: prints an address and a code to approve on any device,
           waits, and saves the credentials (Ctrl-C cancels). Providers: ${supportedIds().join(', ')}.
@@ -59,6 +61,7 @@ logout    Removes one account (--account, by id, label or email) or every creden
 Environment: HERMES_HOME, HERMES_ONBOARD_TOKEN (require a bearer token; allows remote
 clients), HERMES_ONBOARD_OPEN=1, HERMES_ONBOARD_MAX_PENDING, HERMES_ONBOARD_START_RATE,
 HERMES_ONBOARD_ALLOWED_HOSTS, HERMES_ONBOARD_LOG_LEVEL, HERMES_ONBOARD_<PROVIDER>_ISSUER,
+HERMES_ONBOARD_REDIS_URL, HERMES_ONBOARD_SECRET_KEY, HERMES_ONBOARD_LEASE_TTL_MS,
 HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS. See the README and docs/api.md.
 `;
 
@@ -80,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       home: { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
+      'redis-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -99,9 +103,15 @@ async function main(argv: string[]): Promise<number> {
     port: values.port,
     home: values.home,
     allowedHost: values['allowed-host'],
+    redisUrl: values['redis-url'],
   });
   const logger = createLogger({ level: config.logLevel });
-  const server = await startServer({ config, logger });
+  // the Redis client is loaded only when Redis is on: a single replica starts as fast as before
+  const shared = config.redisUrl === undefined ? undefined : await (await import('./server/shared.js')).openShared(config, logger);
+  const server = await startServer({ config, logger, shared }).catch(async (error: unknown) => {
+    await shared?.close();
+    throw error;
+  });
   closeOnSignals(server);
   return -1;
 }

@@ -4,7 +4,7 @@
  */
 import type { HomeOptions } from './store/index.js';
 import { ConfigError } from './errors.js';
-import { DEFAULT_MAX_PENDING, DEFAULT_START_RATE } from './limits.js';
+import { DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_PENDING, DEFAULT_START_RATE } from './limits.js';
 
 export * from './limits.js';
 
@@ -45,10 +45,12 @@ export interface Config extends ProviderConfig {
   readonly logLevel: string | undefined;
   /** True in an SSH session (SSH_CONNECTION / SSH_TTY / SSH_CLIENT set), as Hermes Agent's `_is_remote_session` decides: a browser is elsewhere. */
   readonly remoteSession: boolean;
-  /** HERMES_ONBOARD_REDIS_URL (parsed only: flows are kept in memory until the Redis store lands). */
+  /** HERMES_ONBOARD_REDIS_URL or --redis-url: flows, single flight, limits and events shared through Redis/Valkey. */
   readonly redisUrl: string | undefined;
-  /** HERMES_ONBOARD_SECRET_KEY as 32 bytes (parsed only, for the Redis store's encryption of flow secrets). */
+  /** HERMES_ONBOARD_SECRET_KEY as 32 bytes: encrypts flow secrets before they reach Redis (required with Redis). */
   readonly secretKey: Uint8Array | undefined;
+  /** HERMES_ONBOARD_LEASE_TTL_MS: how soon another replica takes over the flows of one that died (Redis only). */
+  readonly leaseTtlMs: number;
 }
 
 /** Command-line flags that override the environment. */
@@ -57,6 +59,7 @@ export interface ConfigFlags {
   port?: string;
   home?: string;
   allowedHost?: string[];
+  redisUrl?: string;
 }
 
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
@@ -88,6 +91,29 @@ function secretKey(value: string | undefined): Uint8Array | undefined {
   return new Uint8Array(bytes);
 }
 
+/** A Redis URL's scheme is checked here; the connection checks the rest (and never prints a password). */
+function redisUrl(value: string | undefined, name: string): string | undefined {
+  const url = value?.trim();
+  if (!url) return undefined;
+  if (!/^rediss?:\/\//i.test(url)) throw new ConfigError(`${name} must be a redis:// or rediss:// (TLS) URL, e.g. redis://valkey:6379/0.`);
+  return url;
+}
+
+/**
+ * Refuses a shared-store setup that cannot work: Redis without HERMES_ONBOARD_SECRET_KEY (flow secrets would reach
+ * Redis in clear). Called by `serve` only: `login` and `status` never use Redis. Returns the key when Redis is on.
+ */
+export function checkSharedSettings(config: Pick<Config, 'redisUrl' | 'secretKey'>): Uint8Array | undefined {
+  if (config.redisUrl === undefined) return undefined;
+  if (config.secretKey === undefined) {
+    throw new ConfigError(
+      'HERMES_ONBOARD_SECRET_KEY is required with HERMES_ONBOARD_REDIS_URL: it encrypts device codes and PKCE verifiers before they reach Redis. ' +
+        'Make one with `openssl rand -base64 32` and give every replica the same value.',
+    );
+  }
+  return config.secretKey;
+}
+
 /** Reads the configuration from `env` and the parsed command-line `flags`; the result is frozen. */
 export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Config {
   const token = env.HERMES_ONBOARD_TOKEN?.trim() || undefined;
@@ -113,8 +139,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     userHome: env.HOME?.trim() || undefined,
     sharedAuthDir: env.HERMES_SHARED_AUTH_DIR?.trim() || undefined,
     remoteSession: Boolean(env.SSH_CONNECTION || env.SSH_TTY || env.SSH_CLIENT),
-    redisUrl: env.HERMES_ONBOARD_REDIS_URL?.trim() || undefined,
+    redisUrl: redisUrl(flags.redisUrl ?? env.HERMES_ONBOARD_REDIS_URL, flags.redisUrl !== undefined ? '--redis-url' : 'HERMES_ONBOARD_REDIS_URL'),
     secretKey: secretKey(env.HERMES_ONBOARD_SECRET_KEY),
+    leaseTtlMs: integer(env.HERMES_ONBOARD_LEASE_TTL_MS, 'HERMES_ONBOARD_LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, 200, 600_000),
   });
 }
 

@@ -61,6 +61,7 @@ export const ERROR_CATALOGUE = {
   rate_limited: entry(429, 1, 'Too many sign-ins started from this address; try again in a minute.'),
   provider_failed: entry(502, 1, 'The provider could not start a sign-in; see the server log.'),
   key_rejected: entry(422, 1, 'The provider rejected the API key; nothing was saved.'),
+  redis_unavailable: entry(503, 1, 'The shared flow store (Redis) is unreachable; try again in a few seconds.', { retryAfterSeconds: CLOSING_RETRY_AFTER_SECONDS }),
   server_closing: entry(503, EXIT_CANCELLED, 'The server is shutting down; try again in a moment.', { retryAfterSeconds: CLOSING_RETRY_AFTER_SECONDS }),
   store_locked: entry(500, 1, 'auth.json is locked by another process; try again in a moment.', { scrub: true }),
   store_unreadable: entry(500, 1, 'auth.json cannot be read; nothing was written.', { scrub: true }),

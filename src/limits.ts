@@ -7,6 +7,8 @@
 export const DEFAULT_MAX_PENDING = 1000;
 /** Default starts per client address per minute (HERMES_ONBOARD_START_RATE). */
 export const DEFAULT_START_RATE = 10;
+/** Default lease TTL with a shared store: another replica takes over a dead one's flows this soon (HERMES_ONBOARD_LEASE_TTL_MS). */
+export const DEFAULT_LEASE_TTL_MS = 10_000;
 /** Ended flows are forgotten this long after they end. */
 export const ENDED_FLOW_TTL_MS = 5 * 60 * 1000;
 /** Longest the first provider request (asking for a code) may take. */

@@ -18,6 +18,8 @@ import { CANCELLABLE_PHASES, COMMITTABLE_PHASES, isEnded, type FlowRecord, type 
 import { MemoryFlowStore } from './memoryStore.js';
 import { FlowRunner } from './runner.js';
 import type { FlowStore } from './store.js';
+import type { FlowLease, FlowLeases } from './lease.js';
+import { resumeStarted } from './drivers/resume.js';
 
 export interface FlowEngineOptions {
   clock: Clock;
@@ -29,6 +31,8 @@ export interface FlowEngineOptions {
   store?: FlowStore;
   /** Observes every flow's waits (tests, benchmarks). */
   pollObserver?: PollObserver;
+  /** With a store shared by replicas: the leases that let exactly one replica drive each flow (see lease.ts). */
+  leases?: FlowLeases;
 }
 
 /** How a sign-in is started. */
@@ -45,6 +49,7 @@ export class FlowEngine {
   readonly store: FlowStore;
   readonly #ownsStore: boolean;
   readonly #runners = new Map<string, FlowRunner>();
+  readonly #leases = new Map<FlowRunner, FlowLease>();
   readonly #starting = new Map<string, Promise<FlowRecord>>();
   readonly #ctx: ProviderContext;
   readonly #maxPending: number;
@@ -92,6 +97,7 @@ export class FlowEngine {
       phase: 'starting',
       createdAt: now,
       expiresAt: now + START_TIMEOUT_MS,
+      ...(options.repairAccountId !== undefined && { repairAccountId: options.repairAccountId }),
     };
     const result = await this.store.create(draft, { maxPending: this.#maxPending });
     if (result.kind === 'full') {
@@ -129,6 +135,7 @@ export class FlowEngine {
     const { id } = record;
     const runner = new FlowRunner(this.store, id);
     this.#runners.set(id, runner);
+    this.#hold(runner, await this.options.leases?.take(id));
     let started: Started;
     try {
       started = await driverFor(provider)(this.#ctx, { signal: runner.signal, deadline: record.expiresAt }, { ...options, flowId: id });
@@ -173,11 +180,51 @@ export class FlowEngine {
       return current;
     }
     logger.info({ provider: provider.id, flow: id, profile: record.profile }, 'sign-in started');
-    void this.#run(provider, waiting, started, runner, options);
+    this.#drive(provider, waiting, started, runner);
     return waiting;
   }
 
-  async #run(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner, options: StartOptions): Promise<void> {
+  /** Runs a started flow in the background; a failure of the store itself (Redis away too long) is logged, never thrown. */
+  #drive(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): void {
+    this.#run(provider, record, started, runner).catch((error: unknown) => {
+      this.options.logger.error({ provider: provider.id, flow: record.id, failure: describeFailure(error) }, 'driving a sign-in failed');
+      this.#stop(runner);
+    });
+  }
+
+  /** Ties a lease to the runner: losing it stops the runner (another replica drives the flow now). */
+  #hold(runner: FlowRunner, lease: FlowLease | undefined): void {
+    if (!lease) return;
+    this.#leases.set(runner, lease);
+    if (lease.lost.aborted) runner.abort('lease lost');
+    lease.lost.addEventListener('abort', () => runner.abort('lease lost'), { once: true });
+  }
+
+  /**
+   * Drives a pending flow whose replica died, after this replica took its lease (see lease.ts): resumes waiting
+   * for its credentials from what its record holds. Returns false (and gives the lease back) when it cannot.
+   */
+  async resume(provider: Provider, record: FlowRecord, lease: FlowLease): Promise<boolean> {
+    const started = this.#closed ? undefined : resumeStarted(provider, record, this.options.clock.now());
+    if (!started || this.#runners.has(record.id)) {
+      await lease.release();
+      return false;
+    }
+    const runner = new FlowRunner(this.store, record.id);
+    this.#runners.set(record.id, runner);
+    this.#hold(runner, lease);
+    // the flow may have ended between the read that found it and the runner's subscription
+    const current = await this.store.get(record.id).catch(() => undefined);
+    if (!current || isEnded(current)) {
+      this.#stop(runner);
+      return false;
+    }
+    this.options.logger.info({ provider: provider.id, flow: record.id }, 'sign-in taken over from a replica that stopped');
+    this.#drive(provider, current, started, runner);
+    return true;
+  }
+
+  async #run(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): Promise<void> {
     const { logger } = this.options;
     const { id } = record;
     const bounds = { signal: runner.signal, deadline: record.expiresAt };
@@ -191,7 +238,7 @@ export class FlowEngine {
       let account;
       try {
         // the repair target stays in this process: the runner that saves is the one that started the flow
-        account = await provider.save(this.#ctx, record.home, end.credentials, options.repairAccountId ? { repairAccountId: options.repairAccountId } : undefined);
+        account = await provider.save(this.#ctx, record.home, end.credentials, record.repairAccountId !== undefined ? { repairAccountId: record.repairAccountId } : undefined);
       } catch (error) {
         logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'saving credentials failed');
         return await this.#end(id, 'error', safeMessage(`Signed in, but the credentials could not be saved: ${(error as Error).message}`));
@@ -201,6 +248,7 @@ export class FlowEngine {
     } catch (error) {
       const current = await this.store.get(id);
       if (!current || current.status !== 'pending') return; // cancelled or expired: the abort is expected
+      if (runner.signal.aborted) return; // the lease went to another replica, or this one hands the flow over
       const message = providerFailureMessage(error);
       if (message) {
         logger.warn({ provider: provider.id, flow: id, flowError: message }, 'sign-in failed');
@@ -231,6 +279,9 @@ export class FlowEngine {
   #stop(runner: FlowRunner): void {
     runner.stop();
     if (this.#runners.get(runner.id) === runner) this.#runners.delete(runner.id);
+    const lease = this.#leases.get(runner);
+    this.#leases.delete(runner);
+    void lease?.release();
   }
 
   /** The flow with this id, or undefined when unknown or forgotten. */
@@ -339,6 +390,11 @@ export class FlowEngine {
     for (const id of this.#starting.keys()) this.#runners.get(id)?.abort('server shutting down');
     await Promise.allSettled([...this.#starting.values()]);
     const committing: Promise<void>[] = [];
+    if (this.options.leases) {
+      await this.#handOver(committing);
+      if (this.#ownsStore) await this.store.close();
+      return;
+    }
     for (const runner of [...this.#runners.values()]) {
       const cancelled = await this.store.update(
         runner.id,
@@ -349,6 +405,23 @@ export class FlowEngine {
     }
     await Promise.all(committing);
     if (this.#ownsStore) await this.store.close();
+  }
+
+  /**
+   * Shutdown of one replica among several: its flows are handed over, not cancelled. Each lease is given back first
+   * (so this replica can no longer pass a commit point), then runners not already committing stop; another replica
+   * takes their flows over at its next look. Commits in progress finish here.
+   */
+  async #handOver(committing: Promise<void>[]): Promise<void> {
+    for (const runner of [...this.#runners.values()]) {
+      const lease = this.#leases.get(runner);
+      this.#leases.delete(runner);
+      await lease?.release();
+      const current = await this.store.get(runner.id).catch(() => undefined);
+      if (current?.phase === 'committing') committing.push(runner.finished);
+      else runner.abort('server shutting down: the flow is handed over to another replica');
+    }
+    await Promise.all(committing);
   }
 }
 

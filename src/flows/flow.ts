@@ -70,6 +70,8 @@ export interface FlowRecord {
   /** The signed-in account (status `success`), and for a sign-in again what happened to the repaired account. */
   readonly account?: SavedAccount;
   readonly secrets?: FlowSecrets;
+  /** "Sign in again": the account these credentials repair. Kept in the record so a replica taking the flow over repairs it too. */
+  readonly repairAccountId?: string;
 }
 
 /** The fields an update may change; the ids, provider, home and kind never change. */

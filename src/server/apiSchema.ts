@@ -11,7 +11,8 @@ import { accountPath, cancelBody, flowQuery, keysBody, logoutBody, profileQuery,
 const status = z.enum(['pending', 'success', 'error', 'expired', 'cancelled']);
 
 export const errorResponse = z.object({ ok: z.literal(false), error: z.string().describe('What went wrong and what to do; never a secret.') });
-export const healthResponse = z.object({ ok: z.literal(true), version: z.string() });
+export const healthResponse = z.object({ ok: z.literal(true), version: z.string(), redis: z.literal('reachable').optional().describe('With Redis on.') });
+export const degradedHealthResponse = z.object({ ok: z.literal(false), redis: z.literal('unreachable') });
 export const flowAccount = z.object({ label: z.string(), email: z.string().optional(), plan: z.string().optional() });
 export const deviceStartResponse = z.object({
   ok: z.literal(true),
@@ -130,7 +131,18 @@ export function openApiDocument(): Json {
     openapi: '3.1.0',
     info: { title: 'hermes-onboard', version: VERSION, description: 'Sign Hermes Agent profiles in to AI providers. See docs/api.md.' },
     paths: {
-      '/api/health': { get: { summary: 'Liveness', responses: { '200': ok('Running.', ref('HealthResponse')), ...errors(...PARSING, ...COMMON) } } },
+      '/api/health': {
+        get: {
+          summary: 'Liveness',
+          responses: {
+            '200': ok('Running.', ref('HealthResponse')),
+            ...errors(...PARSING, ...COMMON),
+            '503': ok('Degraded: the shared store (Redis) does not answer; or the server is shutting down (ErrorResponse).', {
+              oneOf: [ref('DegradedHealthResponse'), errorRef],
+            }),
+          },
+        },
+      },
       '/api/openapi.json': { get: { summary: 'This document', responses: { '200': ok('The OpenAPI document.', { type: 'object' }), ...errors(...PARSING, ...COMMON) } } },
       '/api/onboarding/oauth/start': {
         post: {
@@ -223,6 +235,7 @@ export function openApiDocument(): Json {
         ErrorResponse: jsonSchema(errorResponse),
         ErrorCode: { type: 'string', enum: ERROR_CODES, description: 'The catalogue codes (docs/api.md, "Errors").' },
         HealthResponse: jsonSchema(healthResponse),
+        DegradedHealthResponse: jsonSchema(degradedHealthResponse),
         DeviceStartResponse: jsonSchema(deviceStartResponse),
         CodeStartResponse: jsonSchema(codeStartResponse),
         DetectStartResponse: jsonSchema(detectStartResponse),

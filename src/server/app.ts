@@ -4,6 +4,8 @@ import { homeOptions, type Config } from '../config.js';
 import { OnboardError } from '../errors.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { FlowStore } from '../flows/store.js';
+import type { SharedFlows } from '../flows/redis/index.js';
+import { takeOverOrphans } from '../flows/takeover.js';
 import type { PollObserver } from '../flows/drivers/index.js';
 import { BODY_LIMIT_BYTES } from '../limits.js';
 import { allProviders } from '../providers/index.js';
@@ -15,6 +17,7 @@ import { guardApiRequest, setResponseHeaders } from './guard.js';
 import { errorBody, sendError } from './httpErrors.js';
 import { onboardingPlugin, type OnboardingPluginOptions } from './plugin.js';
 import { registerStaticPage } from './staticPage.js';
+import { SharedStartLimiter } from './startLimiter.js';
 
 export { BODY_LIMIT_BYTES };
 
@@ -23,8 +26,10 @@ export interface AppOptions {
   clock?: Clock;
   logger?: PinoLogger;
   providers?: readonly AnyProvider[];
-  /** Where flows live (default: in this process's memory). */
+  /** Where flows live (default: in this process's memory; see `shared`). */
   store?: FlowStore;
+  /** Flows shared with other replicas through Redis (openShared): store, leases, start limit and health. Closed with the app. */
+  shared?: SharedFlows;
   pollObserver?: PollObserver;
   /** Overrides os.homedir() for finding ~/.hermes (tests). */
   userHome?: string;
@@ -43,7 +48,17 @@ export function buildApp(options: AppOptions): OnboardApp {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
   const providers = options.providers ?? allProviders;
-  const engine = new FlowEngine({ clock, logger, config, maxPending: config.maxPending, store: options.store, pollObserver: options.pollObserver });
+  const { shared } = options;
+  const engine = new FlowEngine({
+    clock,
+    logger,
+    config,
+    maxPending: config.maxPending,
+    store: shared?.store ?? options.store,
+    leases: shared?.leases,
+    pollObserver: options.pollObserver,
+  });
+  if (shared) takeOverOrphans(engine, shared.leases, providers, logger);
   const hosts = allowedHostNames(config.host, config.allowedHosts);
 
   const app = Fastify({
@@ -78,8 +93,21 @@ export function buildApp(options: AppOptions): OnboardApp {
     sendError(new OnboardError('route_not_found', `No such route: ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}. See the API in the README.`), req, reply, app.log),
   );
 
-  void app.register(onboardingPlugin, { config, engine, providers, homeOptions: homeOptions(config, options.userHome), clock, guard: false, watch: options.watch });
+  void app.register(onboardingPlugin, {
+    config,
+    engine,
+    providers,
+    homeOptions: homeOptions(config, options.userHome),
+    clock,
+    guard: false,
+    watch: options.watch,
+    ...(shared && { limiter: new SharedStartLimiter(shared.ops, config.startRate, config.ipv6Prefix), redisHealth: () => shared.health() }),
+  });
   registerStaticPage(app);
-  app.addHook('onClose', async () => engine.close());
+  app.addHook('onClose', async () => {
+    await engine.close();
+    // the engine hands its flows over through Redis first; only then do the connections close
+    await shared?.close();
+  });
   return { app, engine };
 }

@@ -25,12 +25,12 @@ import type { Logger } from '../util/logger.js';
 import { parse } from './onboardingRoutes.js';
 import { keyPayload } from './presenters.js';
 import { keysBody } from './schemas.js';
-import type { StartLimiter } from './startLimiter.js';
+import type { StartGate } from './startLimiter.js';
 
 export interface KeysDeps {
   providers: readonly AnyProvider[];
   homeOptions: HomeOptions;
-  limiter: StartLimiter;
+  limiter: StartGate;
   config: Config;
   clock: Clock;
   logger: Logger;
@@ -72,7 +72,7 @@ export function registerKeysRoutes(app: FastifyInstance, deps: KeysDeps): void {
     const target = resolveProfileHome(body.profile, homeOptions);
     if (body.verify !== false) {
       // a check asks the provider: counted like a start, so this server cannot be used to try keys in bulk
-      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      const wait = await limiter.take(req.socket.remoteAddress ?? 'unknown');
       if (wait > 0) {
         throw new OnboardError('rate_limited', `Too many requests from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
       }

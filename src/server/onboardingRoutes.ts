@@ -19,13 +19,13 @@ import { profilesPayload, providersPayload, startPayloadOfKind, statusPayload, u
 import { SECURITY_HEADERS } from './securityHeaders.js';
 import { hostOf } from './gate.js';
 import { cancelBody, firstIssue, flowQuery, profileQuery, startBody, submitBody } from './schemas.js';
-import type { StartLimiter } from './startLimiter.js';
+import type { StartGate } from './startLimiter.js';
 
 export interface OnboardingDeps {
   engine: FlowEngine;
   providers: readonly AnyProvider[];
   homeOptions: HomeOptions;
-  limiter: StartLimiter;
+  limiter: StartGate;
   /** Reads "now" for account health (expiry, retry windows). */
   clock?: Clock;
 }
@@ -63,7 +63,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     // single flight comes before the rate limit: a reload that rejoins its pending flow is not a new start
     const pending = await engine.pendingFor(provider.id, target.home);
     if (pending) return startPayloadOfKind(pending);
-    const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    const wait = await limiter.take(req.socket.remoteAddress ?? 'unknown');
     if (wait > 0) {
       throw new OnboardError('rate_limited', `Too many sign-ins started from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
     }

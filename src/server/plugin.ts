@@ -18,8 +18,9 @@ import { registerKeysRoutes } from './keysRoutes.js';
 import { registerOnboardingRoutes } from './onboardingRoutes.js';
 import { registerAccountRoutes, type AccountRouteDeps } from './accountRoutes.js';
 import { registerOpenApi } from './openapi.js';
-import { healthPayload } from './presenters.js';
-import { StartLimiter } from './startLimiter.js';
+import type { RedisHealth } from '../flows/redis/index.js';
+import { degradedHealthPayload, healthPayload } from './presenters.js';
+import { StartLimiter, type StartGate } from './startLimiter.js';
 
 export interface OnboardingPluginOptions {
   /** The configuration, read once by the host program (`loadConfig(process.env)`). */
@@ -35,6 +36,10 @@ export interface OnboardingPluginOptions {
   guard?: boolean;
   /** File-watching settings of GET /api/onboarding/providers/events (tests). */
   watch?: AccountRouteDeps['watch'];
+  /** The start rate limit (default: counted in this process; with Redis, counted there over every replica). */
+  limiter?: StartGate;
+  /** With a shared store: whether Redis answers; health then says degraded (503) while it does not. */
+  redisHealth?: () => Promise<RedisHealth>;
 }
 
 /** Registers the API routes on `app` (use `app.register(onboardingPlugin, { prefix, config })`). */
@@ -50,11 +55,17 @@ export async function onboardingPlugin(app: FastifyInstance, options: Onboarding
     });
   }
   app.setErrorHandler((error, req, reply) => sendError(error, req, reply, app.log));
-  app.get('/api/health', async () => healthPayload(VERSION));
+  const { redisHealth } = options;
+  app.get('/api/health', async (_req, reply) => {
+    if (!redisHealth) return healthPayload(VERSION);
+    const redis = await redisHealth();
+    if (redis.redis === 'unreachable') return reply.code(503).send(degradedHealthPayload());
+    return { ...healthPayload(VERSION), redis: redis.redis };
+  });
   registerOpenApi(app);
   const providers = options.providers ?? allProviders;
   const homes = options.homeOptions ?? homeOptions(config);
-  const limiter = new StartLimiter(config.startRate, clock, config.ipv6Prefix);
+  const limiter = options.limiter ?? new StartLimiter(config.startRate, clock, config.ipv6Prefix);
   registerOnboardingRoutes(app, { engine, providers, homeOptions: homes, limiter, clock });
   registerCallbackRoutes(app, { engine, providers });
   registerKeysRoutes(app, { providers, homeOptions: homes, limiter, config, clock, logger: app.log });

@@ -116,6 +116,11 @@ export function healthPayload(version: string): { ok: true; version: string } {
   return { ok: true, version };
 }
 
+/** GET /api/health (503) while the shared store (Redis) does not answer: this replica cannot serve flows. */
+export function degradedHealthPayload(): { ok: false; redis: 'unreachable' } {
+  return { ok: false, redis: 'unreachable' };
+}
+
 /** The body of every error answer: `{"ok": false, "error": "<message a person can act on>"}`. */
 export function errorBody(message: string): { ok: false; error: string } {
   return { ok: false, error: message };

@@ -4,6 +4,7 @@
  * usually holds a whole /64 and can rotate through it, so counting exact IPv6 addresses limits nothing.
  */
 import ipaddr from 'ipaddr.js';
+import type { RedisFlowOps } from '../flows/redis/ops.js';
 import type { Clock } from '../util/clock.js';
 
 const WINDOW_MS = 60_000;
@@ -27,8 +28,13 @@ export function clientKey(address: string, ipv6Prefix = DEFAULT_IPV6_PREFIX): st
   return `${ipaddr.fromByteArray(bytes).toString()}/${ipv6Prefix}`;
 }
 
-/** Counts starts per client; `take` says whether one more is allowed now. */
-export class StartLimiter {
+/** Says whether one more start is allowed now for a client address: 0, or the seconds to wait. */
+export interface StartGate {
+  take(address: string): number | Promise<number>;
+}
+
+/** Counts starts per client in this process; `take` says whether one more is allowed now. */
+export class StartLimiter implements StartGate {
   readonly #starts = new Map<string, number[]>();
   constructor(
     private readonly perMinute: number,
@@ -51,5 +57,20 @@ export class StartLimiter {
     this.#starts.set(client, recent);
     if (this.#starts.size > MAX_CLIENTS) this.#starts.delete(this.#starts.keys().next().value!);
     return 0;
+  }
+}
+
+/** The same limit counted in Redis over every replica (a sliding window in a Lua script, Redis' clock). */
+export class SharedStartLimiter implements StartGate {
+  constructor(
+    private readonly ops: Pick<RedisFlowOps, 'takeStart'>,
+    private readonly perMinute: number,
+    private readonly ipv6Prefix = DEFAULT_IPV6_PREFIX,
+  ) {}
+
+  async take(address: string): Promise<number> {
+    if (this.perMinute <= 0) return 0;
+    const result = await this.ops.takeStart(clientKey(address, this.ipv6Prefix), this.perMinute, WINDOW_MS);
+    return result.allowed ? 0 : result.retryAfterSeconds;
   }
 }

@@ -52,13 +52,17 @@ export class RedisServer {
   #exited: Promise<void> = Promise.resolve();
   #log = '';
 
-  private constructor(dir: string) {
+  /** True: an append-only file synced on every write, so a SIGKILLed server restarts with every key (and TTL) it had. */
+  readonly persist: boolean;
+
+  private constructor(dir: string, persist: boolean) {
     this.dir = dir;
+    this.persist = persist;
   }
 
   /** Starts a server on a free port; retries on a new port when another process took the chosen one first. */
-  static async launch(dir: string): Promise<RedisServer> {
-    const server = new RedisServer(dir);
+  static async launch(dir: string, persist = false): Promise<RedisServer> {
+    const server = new RedisServer(dir, persist);
     for (let attempt = 1; ; attempt++) {
       server.#port = await freePort();
       try {
@@ -83,6 +87,11 @@ export class RedisServer {
     return this.#log;
   }
 
+  /** The server's process id while it runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   get running(): boolean {
     return this.#proc !== undefined;
   }
@@ -93,8 +102,11 @@ export class RedisServer {
     this.#log = '';
     const proc = spawn(
       'redis-server',
-      // No persistence: a restarted server starts empty, as a lost Redis would, and nothing is written but the temp dir.
-      ['--port', String(this.#port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--daemonize', 'no', '--logfile', ''],
+      // By default no persistence: a restarted server starts empty, as a lost Redis would; nothing is written but the temp dir.
+      [
+        ...['--port', String(this.#port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, '--daemonize', 'no', '--logfile', ''],
+        ...(this.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      ],
       { stdio: 'pipe' },
     );
     this.#proc = proc;
@@ -156,10 +168,10 @@ export interface AfterHook {
 }
 
 /** Starts a redis-server, stopped and its folder removed when the test (or the file, with node:test's `after`) ends. */
-export async function useRedisServer(t: AfterHook): Promise<RedisServer> {
+export async function useRedisServer(t: AfterHook, options: { persist?: boolean } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hermes-redis-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  const server = await RedisServer.launch(dir).catch((error: unknown) => {
+  const server = await RedisServer.launch(dir, options.persist).catch((error: unknown) => {
     removeDir();
     throw error;
   });

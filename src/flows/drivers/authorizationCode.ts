@@ -3,22 +3,24 @@
  * come back (a callback to this server, or pasted by the user through engine.submitCode), exchange it.
  * The wait ends with the flow: cancel and expiry abort it.
  */
-import type { AuthorizationCodeProvider } from '../../providers/types.js';
-import type { BeginSignIn } from './driver.js';
+import type { AuthorizationCodeProvider, CodeAuthorization } from '../../providers/types.js';
+import type { BeginSignIn, Started } from './driver.js';
 
 /** Starts an authorization-code sign-in with `provider`. */
 export function authorizationCodeDriver<B, C>(provider: AuthorizationCodeProvider<B, C>): BeginSignIn {
-  return async (ctx, bounds, options) => {
-    const started = await provider.begin(ctx, bounds, options);
-    return {
-      public: { kind: 'authorization_code', authorizeUrl: started.authorizeUrl },
-      secret: started.secret,
-      ...(started.callbackNonce !== undefined && { callbackNonce: started.callbackNonce }),
-      expiresInSeconds: started.expiresInSeconds,
-      async obtain(run) {
-        const code = await run.code();
-        return { kind: 'credentials', credentials: await provider.exchange(run.ctx, started.secret, code, run.bounds) };
-      },
-    };
+  return async (ctx, bounds, options) => authorizationCodeStarted(provider, await provider.begin(ctx, bounds, options));
+}
+
+/** A started authorization as a started flow (also rebuilt from a flow's record by a replica taking it over). */
+export function authorizationCodeStarted<B, C>(provider: AuthorizationCodeProvider<B, C>, started: CodeAuthorization<B>): Started {
+  return {
+    public: { kind: 'authorization_code', authorizeUrl: started.authorizeUrl },
+    secret: started.secret,
+    ...(started.callbackNonce !== undefined && { callbackNonce: started.callbackNonce }),
+    expiresInSeconds: started.expiresInSeconds,
+    async obtain(run) {
+      const code = await run.code();
+      return { kind: 'credentials', credentials: await provider.exchange(run.ctx, started.secret, code, run.bounds) };
+    },
   };
 }

@@ -17,6 +17,7 @@ import {
   TimeoutError,
   createClient,
 } from 'redis';
+import { OnboardError } from '../../errors.js';
 import { FLOW_SCRIPTS } from './scripts.js';
 
 /** The environment variable naming the shared Redis. */
@@ -35,16 +36,16 @@ export type UnavailableReason = 'offline' | 'timeout' | 'lost' | 'closed' | 'bus
  * `outcomeUnknown` is true when the command may have reached Redis before the failure (a timeout or a connection
  * lost mid-call): the caller must read the state back instead of assuming nothing happened.
  */
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends OnboardError {
   override name = 'RedisUnavailableError';
-  readonly code = 'redis_unavailable';
   readonly statusCode = 503;
   constructor(
     readonly reason: UnavailableReason,
     readonly outcomeUnknown: boolean,
     options?: { cause?: unknown },
   ) {
-    super(`The shared flow store (Redis) is unavailable (${reason}); try again in a few seconds.`, options);
+    // The catalogue row (503, Retry-After) answers it on every route; the message says what to do.
+    super('redis_unavailable', `The shared flow store (Redis) is unavailable (${reason}); try again in a few seconds.`, options);
   }
 }
 
@@ -84,6 +85,8 @@ export interface RedisConnectionOptions {
   url: string | URL;
   /** Shown by `CLIENT LIST` on the Redis side (e.g. the replica id). */
   name?: string;
+  /** What the connection is for ('commands', 'events'…), in its log lines: a replica holds more than one. */
+  role?: string;
   /** Longest a call may wait for Redis before it fails with reason 'timeout' (default 1000 ms). */
   commandTimeoutMs?: number;
   /** Longest one connection attempt may take (default 2000 ms). */
@@ -179,8 +182,8 @@ export class RedisConnection extends EventEmitter<{ state: [ConnectionState] }> 
   }
 
   /** A second connection to the same Redis with the same settings (e.g. the pub/sub subscriber, which needs its own). */
-  duplicate(name?: string): RedisConnection {
-    return RedisConnection.open({ ...this.#options, url: this.url, name: name ?? this.#options.name });
+  duplicate(name?: string, role?: string): RedisConnection {
+    return RedisConnection.open({ ...this.#options, url: this.url, name: name ?? this.#options.name, role: role ?? this.#options.role });
   }
 
   /** Resolves once the connection is ready (now, or when it next becomes ready); rejects if it is closed first. */
@@ -246,9 +249,9 @@ export class RedisConnection extends EventEmitter<{ state: [ConnectionState] }> 
     if (this.#state === state || this.#state === 'closed') return;
     const previous = this.#state;
     this.#state = state;
-    const where = redactedUrl(this.url);
-    if (state === 'down' && previous === 'ready') this.#options.logger?.warn({ redis: where }, 'Redis is unreachable; flows wait and starts answer 503 until it is back.');
-    if (state === 'ready' && previous === 'down') this.#options.logger?.info({ redis: where }, 'Redis is reachable again.');
+    const where = { redis: redactedUrl(this.url), ...(this.#options.role !== undefined && { role: this.#options.role }) };
+    if (state === 'down' && previous === 'ready') this.#options.logger?.warn(where, 'Redis is unreachable; flows wait and starts answer 503 until it is back.');
+    if (state === 'ready' && previous === 'down') this.#options.logger?.info(where, 'Redis is reachable again.');
     this.emit('state', state);
   }
 }

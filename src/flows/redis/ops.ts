@@ -98,6 +98,31 @@ export class RedisFlowOps {
     return this.connection.run((client) => client.leaseRelease(this.keys, id, owner));
   }
 
+  /** Forgets a flow at once: its record, lease, single-flight key and pending slot. */
+  remove(id: string): Promise<boolean> {
+    return this.connection.run((client) => client.flowRemove(this.keys, id));
+  }
+
+  /** The id the single-flight key of this provider and home names, if any (the flow may have ended since). */
+  async activeId(provider: string, home: string): Promise<string | undefined> {
+    return (await this.connection.run((client) => client.get(this.keys.singleFlight(provider, home)))) ?? undefined;
+  }
+
+  /** Pending flows past their first answer that no replica drives (no lease): candidates for a takeover. */
+  orphans(limit = 100): Promise<string[]> {
+    return this.connection.run((client) => client.flowOrphans(this.keys, limit));
+  }
+
+  /** Ids of the pending flows (the pending set), oldest deadline first, at most `limit`. */
+  pendingIds(limit = 10_000): Promise<string[]> {
+    return this.connection.run((client) => client.zRange(this.keys.pending, 0, limit - 1));
+  }
+
+  /** How many flows are pending (members whose deadline passed are dropped by the next sweep). */
+  pendingCount(): Promise<number> {
+    return this.connection.run((client) => client.zCard(this.keys.pending));
+  }
+
   /** Counts a start for `client` in the shared sliding window; when refused, says how long to wait (seconds, at least 1). */
   async takeStart(client: string, perWindow: number, windowMs = 60_000): Promise<RateResult & { retryAfterSeconds: number }> {
     if (perWindow <= 0) return { allowed: true, retryAfterSeconds: 0 };

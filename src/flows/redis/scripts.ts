@@ -127,8 +127,8 @@ return {'created', 1, deadline}
 /**
  * (b) Compare-and-set of status and phase (and caller fields with it).
  * KEYS: flow record, lease. ARGV: prefix, id, allowed from-states ("status/phase" separated by spaces), new
- * status, new phase, owner ('' = anyone), 'due' (only once the deadline passed) or '', retention ms, then
- * field/value pairs to write with the change.
+ * status, new phase, owner ('' = anyone), 'due' (only once the deadline passed) or '', retention ms, new lifetime
+ * ms from now (-1 = keep the deadline; ignored for an end status), then field/value pairs to write with the change.
  *
  * Invariants: an ended flow never changes (whatever the caller allows); the change happens only from one of the
  * allowed states, so of two racing changes from the same state exactly one wins (cancel from pending/polling
@@ -141,7 +141,7 @@ return {'created', 1, deadline}
 const TRANSITION_LUA = `${PRELUDE}
 local prefix, id = ARGV[1], ARGV[2]
 local to_status, to_phase, owner, when = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local retention = tonumber(ARGV[8])
+local retention, lifetime = tonumber(ARGV[8]), tonumber(ARGV[9])
 local rec = redis.call('HMGET', KEYS[1], 'status', 'phase', 'deadline_ms', 'version')
 if not rec[1] then return {'missing'} end
 local version = tonumber(rec[4])
@@ -155,10 +155,21 @@ if not allowed then return {'conflict', rec[1], rec[2], version} end
 local now = now_ms()
 if when == 'due' and now < tonumber(rec[3]) then return {'not_due', rec[1], rec[2], version, tonumber(rec[3]) - now} end
 if END[to_status] then
-  version = end_flow(prefix, id, to_status, to_phase, ARGV, 9, retention, now)
+  version = end_flow(prefix, id, to_status, to_phase, ARGV, 10, retention, now)
 else
-  hset_pairs(KEYS[1], ARGV, 9)
+  hset_pairs(KEYS[1], ARGV, 10)
   redis.call('HSET', KEYS[1], 'status', to_status, 'phase', to_phase)
+  if lifetime >= 0 then
+    -- a new deadline (the provider said how long its code lives): the record, its single-flight key and its
+    -- place in the pending set all move with it, so every key still lives exactly as long as the flow needs
+    local deadline = now + lifetime
+    redis.call('HSET', KEYS[1], 'deadline_ms', deadline)
+    redis.call('PEXPIRE', KEYS[1], lifetime + retention)
+    local single = redis.call('HGET', KEYS[1], 'single')
+    if single and redis.call('GET', single) == id then redis.call('PEXPIRE', single, lifetime + retention) end
+    redis.call('ZADD', prefix .. 'pending', 'XX', deadline, id)
+    if redis.call('PTTL', prefix .. 'pending') < lifetime + retention then redis.call('PEXPIRE', prefix .. 'pending', lifetime + retention) end
+  end
   version = redis.call('HINCRBY', KEYS[1], 'version', 1)
   publish(prefix, id, to_status, to_phase, version)
 end
@@ -237,6 +248,38 @@ redis.call('PEXPIRE', KEYS[1], window)
 return {1, 0}
 `;
 
+/**
+ * (f) Remove: forgets a flow at once (a start that failed leaves nothing behind). KEYS: flow record, lease.
+ * ARGV: prefix, id. Frees its single-flight key (only when it still names this flow) and its pending slot.
+ * Reply: 1 removed, 0 there was no such flow.
+ */
+const REMOVE_LUA = `
+local prefix, id = ARGV[1], ARGV[2]
+local single = redis.call('HGET', KEYS[1], 'single')
+if single and redis.call('GET', single) == id then redis.call('DEL', single) end
+redis.call('ZREM', prefix .. 'pending', id)
+redis.call('DEL', KEYS[2])
+return redis.call('DEL', KEYS[1])
+`;
+
+/**
+ * (g) Orphans: pending flows nobody drives (no lease) past their first provider answer, at most `limit`, earliest
+ * deadline first. KEYS: pending set. ARGV: prefix, limit. A replica then races for each one's lease (acquire
+ * decides). A flow still `starting` is left to the sweep: its first request died with the replica that made it.
+ */
+const ORPHANS_LUA = `
+local prefix, limit = ARGV[1], tonumber(ARGV[2])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, 999)) do
+  if redis.call('EXISTS', prefix .. 'lease:' .. id) == 0 then
+    local rec = redis.call('HMGET', prefix .. 'flow:' .. id, 'status', 'phase')
+    if rec[1] == 'pending' and rec[2] ~= 'starting' then table.insert(out, id) end
+  end
+  if #out >= limit then break end
+end
+return out
+`;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Typed calls and replies.
 
@@ -271,6 +314,8 @@ export interface TransitionInput {
   /** Only once the flow's deadline passed (Redis clock): the per-flow expiry decision. */
   onlyWhenDue?: boolean;
   retentionMs: number;
+  /** A new deadline, this long from now (Redis clock): the pending set, the record's and single-flight key's TTLs follow. */
+  lifetimeMs?: number;
   fields?: Record<string, string>;
 }
 
@@ -401,7 +446,7 @@ export const FLOW_SCRIPTS = {
       stateToken(input.to);
       parser.pushKeys([keys.flow(input.id), keys.lease(input.id)]);
       parser.push(keys.prefix, input.id, input.from.map(stateToken).join(' '), input.to.status, input.to.phase);
-      parser.push(input.owner ?? '', input.onlyWhenDue ? 'due' : '', String(input.retentionMs), ...fieldPairs(input.fields));
+      parser.push(input.owner ?? '', input.onlyWhenDue ? 'due' : '', String(input.retentionMs), String(input.lifetimeMs ?? -1), ...fieldPairs(input.fields));
     },
     transformReply: (reply: unknown) => parseTransitionReply(reply),
   }),
@@ -440,6 +485,24 @@ export const FLOW_SCRIPTS = {
       parser.push(owner);
     },
     transformReply: (reply: unknown) => num(reply) === 1,
+  }),
+  flowRemove: defineScript({
+    SCRIPT: REMOVE_LUA,
+    NUMBER_OF_KEYS: 2,
+    parseCommand(parser: CommandParser, keys: FlowKeys, id: string) {
+      parser.pushKeys([keys.flow(id), keys.lease(id)]);
+      parser.push(keys.prefix, id);
+    },
+    transformReply: (reply: unknown) => num(reply) === 1,
+  }),
+  flowOrphans: defineScript({
+    SCRIPT: ORPHANS_LUA,
+    NUMBER_OF_KEYS: 1,
+    parseCommand(parser: CommandParser, keys: FlowKeys, limit: number) {
+      parser.pushKey(keys.pending);
+      parser.push(keys.prefix, String(limit));
+    },
+    transformReply: (reply: unknown) => (Array.isArray(reply) ? reply.map(str) : []),
   }),
   startRate: defineScript({
     SCRIPT: RATE_LUA,
