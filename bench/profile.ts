@@ -111,8 +111,9 @@ async function main(): Promise<void> {
     const beforeSnap = SNAPSHOT ? await server.snapshot() : undefined;
     const t0 = Date.now();
     const ids = (await startFlows(server.url, root.profiles, 32)).map((f) => f.flow_id);
-    process.stdout.write(`opened ${formatInt(FLOWS)} flows in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(`opened ${formatInt(FLOWS)} flows in ${((Date.now() - t0) / 1000).toFixed(1)} s, RSS ${(rssOf(server.pid) / 2 ** 20).toFixed(1)} MiB\n`);
     await sleep((INTERVAL_S + 1) * 1000);
+    process.stdout.write(`after the first polls: RSS ${(rssOf(server.pid) / 2 ** 20).toFixed(1)} MiB\n`);
     const polls0 = (await fake.counts()).poll;
     await server.resetDelay();
     await sleep(HOLD_S * 1000);

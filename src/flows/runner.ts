@@ -12,12 +12,23 @@ export class FlowRunner {
   readonly #unsubscribe: () => void;
   #code: string | undefined;
   #codeWaiter: ((code: string) => void) | undefined;
-  #finish!: () => void;
-  /** Resolves once the runner has stopped (its flow ended and any save in progress has finished). */
-  readonly finished = new Promise<void>((resolve) => (this.#finish = resolve));
+  #stopped = false;
+  /** Made only when someone waits for the stop (shutdown, for a flow that is committing): most runners never need one. */
+  #finished: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(store: FlowStore, readonly id: string) {
     this.#unsubscribe = store.subscribe(id, (record) => this.#onChange(record));
+  }
+
+  /** Resolves once the runner has stopped (its flow ended and any save in progress has finished). */
+  get finished(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (!this.#finished) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#finished = { promise, resolve };
+    }
+    return this.#finished.promise;
   }
 
   /** Aborted when the flow ends or the server shuts down. */
@@ -48,7 +59,8 @@ export class FlowRunner {
   /** Stops listening; the flow's work is over. */
   stop(): void {
     this.#unsubscribe();
-    this.#finish();
+    this.#stopped = true;
+    this.#finished?.resolve();
   }
 
   #onChange(record: FlowRecord): void {
