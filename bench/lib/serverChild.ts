@@ -6,6 +6,7 @@
  * The delay monitor lives here, in bench code, so nothing of it ships on the server's hot path.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import Fastify from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server/serve.js';
@@ -25,6 +26,12 @@ export interface DelayStats {
 export interface ServerStats {
   rssBytes: number;
   heapUsedBytes: number;
+  /** V8's heap (all spaces, committed), off-heap memory V8 knows of, and the young generation's committed size. */
+  heapTotalBytes: number;
+  externalBytes: number;
+  newSpaceBytes: number;
+  /** Each V8 heap space: committed and used bytes. */
+  spaces: { name: string; sizeBytes: number; usedBytes: number }[];
   pendingFlows: number;
   delay: DelayStats;
 }
@@ -32,13 +39,13 @@ export interface ServerStats {
 /** A request from the parent. */
 export interface ChildRequest {
   id: number;
-  type: 'stats' | 'resetDelay' | 'close';
+  type: 'stats' | 'resetDelay' | 'snapshot' | 'close';
 }
 
 /** A message to the parent. */
 export type ChildMessage =
   | { type: 'ready'; url: string }
-  | { type: 'reply'; id: number; stats?: ServerStats }
+  | { type: 'reply'; id: number; stats?: ServerStats; path?: string }
   | { type: 'failed'; message: string };
 
 function send(message: ChildMessage): void {
@@ -80,7 +87,18 @@ async function main(): Promise<void> {
     const d: DelayStats = { p50Ms: beyond(delay.percentile(50)), p99Ms: beyond(delay.percentile(99)), maxMs: beyond(delay.max) };
     gc?.();
     const mem = process.memoryUsage();
-    return { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, pendingFlows: await server.pendingFlows(), delay: d };
+    const spaces = getHeapSpaceStatistics();
+    const newSpace = spaces.find((s) => s.space_name === 'new_space');
+    return {
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      heapTotalBytes: mem.heapTotal,
+      externalBytes: mem.external,
+      newSpaceBytes: newSpace?.space_size ?? NaN,
+      spaces: spaces.map((s) => ({ name: s.space_name, sizeBytes: s.space_size, usedBytes: s.space_used_size })),
+      pendingFlows: await server.pendingFlows(),
+      delay: d,
+    };
   };
   const close = async () => {
     delay.disable();
@@ -90,6 +108,7 @@ async function main(): Promise<void> {
 
   process.on('message', (request: ChildRequest) => {
     if (request.type === 'stats') return void stats().then((s) => send({ type: 'reply', id: request.id, stats: s }));
+    if (request.type === 'snapshot') return send({ type: 'reply', id: request.id, path: writeHeapSnapshot() });
     if (request.type === 'resetDelay') {
       delay.reset();
       return send({ type: 'reply', id: request.id });

@@ -16,6 +16,8 @@ export interface ServerProcess {
   stats(): Promise<ServerStats>;
   /** Starts a new event-loop delay window. */
   resetDelay(): Promise<void>;
+  /** Writes a heap snapshot in the server's working directory; resolves with its path. */
+  snapshot(): Promise<string>;
   /** Closes the server (cancelling its flows) and waits for the process to exit. */
   close(): Promise<void>;
 }
@@ -58,10 +60,10 @@ async function forkChild(env: Record<string, string>): Promise<ServerProcess> {
   });
   const url = await waitReady(child);
   let seq = 0;
-  const waiting = new Map<number, { resolve: (stats?: ServerStats) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (reply: Extract<ChildMessage, { type: 'reply' }>) => void; reject: (e: Error) => void }>();
   child.on('message', (message: ChildMessage) => {
     if (message.type !== 'reply') return;
-    waiting.get(message.id)?.resolve(message.stats);
+    waiting.get(message.id)?.resolve(message);
     waiting.delete(message.id);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -70,7 +72,7 @@ async function forkChild(env: Record<string, string>): Promise<ServerProcess> {
     waiting.clear();
   });
   const ask = (type: ChildRequest['type']) =>
-    new Promise<ServerStats | undefined>((resolve, reject) => {
+    new Promise<Extract<ChildMessage, { type: 'reply' }>>((resolve, reject) => {
       const id = ++seq;
       waiting.set(id, { resolve, reject });
       child.send({ id, type } satisfies ChildRequest);
@@ -79,8 +81,9 @@ async function forkChild(env: Record<string, string>): Promise<ServerProcess> {
   return {
     url,
     pid: child.pid!,
-    stats: async () => (await ask('stats'))!,
+    stats: async () => (await ask('stats')).stats!,
     resetDelay: async () => void (await ask('resetDelay')),
+    snapshot: async () => (await ask('snapshot')).path!,
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);

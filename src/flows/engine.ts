@@ -227,9 +227,10 @@ export class FlowEngine {
   async #run(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): Promise<void> {
     const { logger } = this.options;
     const { id } = record;
-    const bounds = { signal: runner.signal, deadline: record.expiresAt };
+    const bounds = runner.bounds(record.expiresAt);
+    const clock = this.#ctx.clock;
     try {
-      const end = await started.obtain({ ctx: this.#ctx, bounds, observer: this.#observer, code: () => runner.code() });
+      const end = await started.obtain({ ctx: this.#ctx, bounds, observer: this.#observer, code: () => runner.code(), sleep: (ms) => runner.sleep(clock, ms) });
       if (end.kind === 'denied') return await this.#end(id, 'error', 'The sign-in was denied. Try again and approve it.');
       if (end.kind === 'expired') return await this.#end(id, 'expired');
       // The commit point: one conditional change. Before it, cancel wins; after it, the write finishes.

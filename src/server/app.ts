@@ -69,6 +69,9 @@ export function buildApp(options: AppOptions): OnboardApp {
     return503OnClosing: false,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 200 },
+    // No child logger per request: request logging is off and nothing logs through req.log (errors go
+    // through app.log), so pino's child() and its bindings were work for every request with no reader.
+    childLoggerFactory: (logger) => logger,
     // Errors raised before any hook runs (a bad %-encoding in the path): same headers and body shape.
     frameworkErrors: (error, _req, reply) => {
       const r = reply as FastifyReply;
@@ -78,14 +81,16 @@ export function buildApp(options: AppOptions): OnboardApp {
     },
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback hook, not an async one: it does no I/O, and every request would otherwise pay for a promise
+  // and a microtask turn. A throw here reaches the error handler like a rejection would.
+  app.addHook('onRequest', (req, reply, done) => {
     setResponseHeaders(reply);
     if (!hosts.has(hostOf(req.headers.host ?? ''))) throw new OnboardError('host_refused');
     // Decide by the route the router matched (after %-decoding, and for absolute-form request lines),
     // never by the raw URL: only the page's own files are open to everyone; the API and unknown paths are gated.
     const route = req.routeOptions.url;
-    if (route !== undefined && !route.startsWith('/api/')) return;
-    guardApiRequest(req, config, engine.closed);
+    if (route === undefined || route.startsWith('/api/')) guardApiRequest(req, config, engine.closed);
+    done();
   });
 
   app.setErrorHandler((error, req, reply) => sendError(error, req, reply, app.log));

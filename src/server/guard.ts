@@ -24,8 +24,10 @@ export function guardApiRequest(req: FastifyRequest, config: Pick<Config, 'token
   }
 }
 
+/** The headers every answer carries, built once: the security headers and `Cache-Control: no-store`. */
+const RESPONSE_HEADERS: Readonly<Record<string, string>> = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
+
 /** Sets the security headers and `Cache-Control: no-store` every answer carries. */
 export function setResponseHeaders(reply: FastifyReply): void {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
-  reply.header('cache-control', 'no-store');
+  reply.headers(RESPONSE_HEADERS);
 }

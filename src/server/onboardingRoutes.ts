@@ -1,7 +1,7 @@
 /** The onboarding API of docs/api.md: start, poll, cancel, submit, events, providers, profiles. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { OnboardError } from '../errors.js';
+import { classify, OnboardError } from '../errors.js';
 import type { FlowEngine } from '../flows/engine.js';
 import { isEnded, type FlowRecord } from '../flows/flow.js';
 import { findProviderFor, supportedIds } from '../providers/index.js';
@@ -15,7 +15,7 @@ import { readAuthStore } from '../store/authStore.js';
 import { readEnvValue } from '../store/envFile.js';
 import { COPILOT_ENV_KEY } from '../store/hermesPool.js';
 import { findRemovableAccount } from '../store/removal.js';
-import { profilesPayload, providersPayload, startPayloadOfKind, statusPayload, unknownCancelPayload } from './presenters.js';
+import { errorBody, profilesPayload, providersPayload, startPayloadOfKind, statusPayload, unknownCancelPayload } from './presenters.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
 import { hostOf } from './gate.js';
 import { cancelBody, firstIssue, flowQuery, profileQuery, startBody, submitBody } from './schemas.js';
@@ -34,6 +34,15 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, what: stri
   const result = schema.safeParse(value ?? undefined, { reportInput: true });
   if (!result.success) throw new OnboardError('invalid_request', firstIssue(result.error, what));
   return result.data;
+}
+
+/** The catalogue's answer for an unknown flow id, worked out once. */
+const NO_SUCH_FLOW = classify(new OnboardError('flow_not_found'));
+
+/** The flow id of a poll query when it is a plain valid one (what flowQuery accepts), else undefined. */
+function pollFlowId(query: unknown): string | undefined {
+  const id = (query as { flow_id?: unknown } | undefined)?.flow_id;
+  return typeof id === 'string' && id.length >= 1 && id.length <= 128 ? id : undefined;
 }
 
 /** The flow with this id, or the catalogue's 404. */
@@ -71,9 +80,13 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: OnboardingD
     return flow.status === 'pending' ? startPayloadOfKind(flow) : statusPayload(flow);
   });
 
-  app.get('/api/onboarding/oauth/poll', async (req) => {
-    const { flow_id } = parse(flowQuery, req.query, 'query');
-    return statusPayload(await knownFlow(engine, flow_id));
+  // The route clients call in a loop: a well-formed id skips zod (which answers only the malformed ones,
+  // with its messages), and an unknown id is answered without building an error and its stack trace.
+  app.get('/api/onboarding/oauth/poll', async (req, reply) => {
+    const flowId = pollFlowId(req.query) ?? parse(flowQuery, req.query, 'query').flow_id;
+    const flow = await engine.get(flowId);
+    if (!flow) return reply.code(NO_SUCH_FLOW.status).send(errorBody(NO_SUCH_FLOW.message));
+    return statusPayload(flow);
   });
 
   app.post('/api/onboarding/oauth/cancel', async (req) => {

@@ -6,8 +6,11 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` milliseconds of this clock's time; rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Runs `fn` after `ms` milliseconds of this clock's time; returns a function that cancels it. */
-  setTimer(ms: number, fn: () => void): () => void;
+  /**
+   * Runs `fn` after `ms` milliseconds of this clock's time; returns a function that cancels it. The timer
+   * does not keep the process alive unless `keepAlive` is set (a wait the program is blocked on).
+   */
+  setTimer(ms: number, fn: () => void, keepAlive?: boolean): () => void;
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -31,9 +34,9 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
-  setTimer(ms, fn) {
+  setTimer(ms, fn, keepAlive = false) {
     const timer = setTimeout(fn, timerMs(ms));
-    timer.unref?.();
+    if (!keepAlive) timer.unref?.();
     return () => clearTimeout(timer);
   },
 };

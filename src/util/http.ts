@@ -33,14 +33,58 @@ let directDispatcher: Dispatcher | undefined;
  * Both keep a bounded pool of connections per origin.
  */
 export function providerDispatcher(url: string): Dispatcher {
-  if (isLoopbackHost(new URL(url).hostname)) return (directDispatcher ??= new Agent(POOL_OPTIONS));
-  return (proxyDispatcher ??= new EnvHttpProxyAgent(POOL_OPTIONS));
+  return isLoopbackUrl(url) ? (directDispatcher ??= new Agent(POOL_OPTIONS)) : (proxyDispatcher ??= new EnvHttpProxyAgent(POOL_OPTIONS));
+}
+
+/**
+ * Whether a URL's host is loopback, remembered per URL: every pending flow polls the same few provider
+ * URLs, and parsing each one again (a WHATWG URL per poll) was work with a fixed answer. Bounded: the map
+ * is emptied when full.
+ */
+const loopbackByUrl = new Map<string, boolean>();
+function isLoopbackUrl(url: string): boolean {
+  let loopback = loopbackByUrl.get(url);
+  if (loopback === undefined) {
+    loopback = isLoopbackHost(new URL(url).hostname);
+    if (loopbackByUrl.size >= 256) loopbackByUrl.clear();
+    loopbackByUrl.set(url, loopback);
+  }
+  return loopback;
+}
+
+/** The header lookups callers make on a provider's answer (WHATWG Headers has the same `get`). */
+export interface ResponseHeaders {
+  /** The header's value (several joined with ", "), or null; the name in any case. */
+  get(name: string): string | null;
+  /** Every header as [lower-case name, value] (to build a WHATWG Response for oauth4webapi). */
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+
+/**
+ * undici's raw response headers (names already lower case) behind `get`: building a WHATWG Headers object
+ * validated and copied every header of every provider poll, for the one or two a caller reads.
+ */
+class RawHeaders implements ResponseHeaders {
+  constructor(private readonly raw: Dispatcher.ResponseData['headers']) {}
+
+  get(name: string): string | null {
+    const value = this.raw[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const [name, value] of Object.entries(this.raw)) {
+      if (Array.isArray(value)) for (const v of value) yield [name, v];
+      else if (value !== undefined) yield [name, value];
+    }
+  }
 }
 
 /** What a provider answered, read in full (up to MAX_RESPONSE_BYTES). */
 export interface ProviderResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   /** The body as text. May hold secrets: never log or show it. */
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
@@ -79,14 +123,14 @@ export function describeUrl(url: string): string {
 }
 
 /** Reads a body in full, refusing more than MAX_RESPONSE_BYTES (the rest is never read). */
-async function readCapped(body: Dispatcher.ResponseData['body'], what: string): Promise<string> {
+async function readCapped(body: Dispatcher.ResponseData['body'], url: string): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.byteLength;
     if (size > MAX_RESPONSE_BYTES) {
       discard(body);
-      throw new ProviderError(`${what} sent an answer larger than 1 MiB, which was refused. Check the provider's status, or the issuer override if you set one.`);
+      throw new ProviderError(`${describeUrl(url)} sent an answer larger than 1 MiB, which was refused. Check the provider's status, or the issuer override if you set one.`);
     }
     chunks.push(chunk);
   }
@@ -99,16 +143,6 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
-/** undici's raw response headers as a Headers object (the shape callers read with get() and iterate). */
-function toHeaders(raw: Dispatcher.ResponseData['headers']): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.append(name, value);
-  }
-  return headers;
-}
-
 /**
  * Sends one request to a provider. Aborts at the earliest of the flow's signal, the deadline and the
  * per-request timeout. Redirects are not followed (a 3xx is an error). Network failures and timeouts
@@ -119,11 +153,12 @@ export async function providerRequest(
   init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
   bounds: RequestBounds,
 ): Promise<ProviderResponse> {
-  const what = describeUrl(url);
+  // the host for messages is parsed only when there is a message to write
+  const what = () => describeUrl(url);
   const now = bounds.clock.now();
   const untilDeadline = bounds.deadline === undefined ? Infinity : bounds.deadline - now;
   const budget = Math.min(bounds.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, untilDeadline);
-  if (budget <= 0) throw new TransientProviderError(`No time left to reach ${what}.`);
+  if (budget <= 0) throw new TransientProviderError(`No time left to reach ${what()}.`);
   bounds.signal.throwIfAborted();
 
   const controller = new AbortController();
@@ -147,16 +182,16 @@ export async function providerRequest(
     });
     if (response.statusCode >= 300 && response.statusCode < 400) {
       discard(response.body);
-      throw new ProviderError(`${what} answered with a redirect (HTTP ${response.statusCode}), which is not followed. Check the issuer override if you set one.`);
+      throw new ProviderError(`${what()} answered with a redirect (HTTP ${response.statusCode}), which is not followed. Check the issuer override if you set one.`);
     }
-    const text = await readCapped(response.body, what);
+    const text = await readCapped(response.body, url);
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
-    const headers = toHeaders(response.headers);
+    const headers = new RawHeaders(response.headers);
     return {
       status: response.statusCode,
       headers,
@@ -167,14 +202,14 @@ export async function providerRequest(
   } catch (error) {
     if (bounds.signal.aborted) throw bounds.signal.reason;
     if (error instanceof ProviderError) throw error;
-    if (timedOut) throw new TransientProviderError(`${what} did not answer in time.`);
+    if (timedOut) throw new TransientProviderError(`${what()} did not answer in time.`);
     const code = networkErrorCode(error);
     if (TLS_TRUST_ERRORS.test(code)) {
       // retrying cannot fix an untrusted certificate: say so at once
-      throw new ProviderError(`${what}'s TLS certificate is not trusted (${code}). If it uses a private CA, start the server with NODE_EXTRA_CA_CERTS=<ca.pem>.`);
+      throw new ProviderError(`${what()}'s TLS certificate is not trusted (${code}). If it uses a private CA, start the server with NODE_EXTRA_CA_CERTS=<ca.pem>.`);
     }
     const meaning = NETWORK_ERROR_MEANINGS[code];
-    throw new TransientProviderError(`Could not reach ${what}${meaning ? `: ${meaning}` : ''} (${code}).`);
+    throw new TransientProviderError(`Could not reach ${what()}${meaning ? `: ${meaning}` : ''} (${code}).`);
   } finally {
     cancelTimer();
     bounds.signal.removeEventListener('abort', onAbort);

@@ -21,7 +21,7 @@ export function deviceCodeStarted<B, G, C>(provider: DeviceCodeProvider<B, G, C>
     secret: auth.secret,
     expiresInSeconds: auth.expiresInSeconds,
     async obtain(run): Promise<Obtained> {
-      const end = await pollUntilDone(provider, run.ctx, auth, run.bounds, run.observer);
+      const end = await pollUntilDone(provider, run.ctx, auth, run.bounds, run.observer, run.sleep);
       if (end.kind !== 'approved') return end;
       return { kind: 'credentials', credentials: await provider.finish(run.ctx, auth, end.grant, run.bounds) };
     },

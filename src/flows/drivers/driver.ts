@@ -27,6 +27,8 @@ export interface DriverRun {
   observer: PollObserver;
   /** Resolves with the authorization code once one is submitted (callback or paste); rejects on abort. */
   code(): Promise<string>;
+  /** Resolves after `ms` of the flow's clock; rejects on abort. Cheaper than `clock.sleep` with the signal. */
+  sleep(ms: number): Promise<void>;
 }
 
 /** Starts a sign-in with one provider bound in, so the engine never sees its secret types. */

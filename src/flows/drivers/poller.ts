@@ -30,7 +30,7 @@ export function backoffSeconds(intervalSeconds: number, failures: number, retryA
 /**
  * Polls `provider` until the user approves, denies, or the code expires. Throws ProviderError for a
  * fatal answer or after MAX_TRANSIENT_FAILURES transient failures in a row; rethrows the abort reason
- * when the signal fires.
+ * when the signal fires. `sleep` waits between polls (default: the clock's, ended by the signal).
  */
 export async function pollUntilDone<B, G>(
   provider: Pick<DeviceCodeProvider<B, G>, 'poll' | 'label'>,
@@ -38,6 +38,7 @@ export async function pollUntilDone<B, G>(
   auth: DeviceAuthorization<B>,
   bounds: StepBounds,
   observer: PollObserver = {},
+  sleep: (ms: number) => Promise<void> = (ms) => ctx.clock.sleep(ms, bounds.signal),
 ): Promise<PollEnd<G>> {
   let interval = Math.max(1, auth.intervalSeconds);
   let wait = interval;
@@ -45,11 +46,11 @@ export async function pollUntilDone<B, G>(
   let failures = 0;
   for (;;) {
     if (ctx.clock.now() + wait * 1000 >= bounds.deadline) {
-      await ctx.clock.sleep(Math.max(0, bounds.deadline - ctx.clock.now()), bounds.signal);
+      await sleep(Math.max(0, bounds.deadline - ctx.clock.now()));
       return { kind: 'expired' };
     }
     observer.onWait?.(wait, reason);
-    await ctx.clock.sleep(wait * 1000, bounds.signal);
+    await sleep(wait * 1000);
     try {
       const outcome = await provider.poll(ctx, auth, bounds);
       failures = 0;
