@@ -7,7 +7,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from '../config.js';
 import { classify, OnboardError } from '../errors.js';
-import { SSE_KEEPALIVE_MS } from '../limits.js';
 import { findProvider } from '../providers/index.js';
 import { listProviders } from '../providers/listing.js';
 import { removeOne, signOutProvider } from '../providers/signOut.js';
@@ -19,7 +18,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { logoutPayload, providersPayload, removePayload } from './presenters.js';
 import { accountPath, firstIssue, logoutBody, profileQuery, removeQuery } from './schemas.js';
-import { SECURITY_HEADERS } from './securityHeaders.js';
+import { openEventStream } from './eventStream.js';
 
 export interface AccountRouteDeps {
   providers: readonly AnyProvider[];
@@ -95,7 +94,6 @@ interface StreamDeps {
 async function streamProviders(req: FastifyRequest, reply: FastifyReply, deps: StreamDeps): Promise<void> {
   let dirty = false;
   let running = false;
-  let closed = false;
   let refresh = () => {};
   // subscribe before the first read, so a change between the two is not missed
   const unsubscribe = deps.watcher.subscribe(deps.home, () => refresh());
@@ -106,30 +104,14 @@ async function streamProviders(req: FastifyRequest, reply: FastifyReply, deps: S
     unsubscribe();
     throw error;
   }
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    ...SECURITY_HEADERS,
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
-  keepAlive.unref();
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(keepAlive);
+  const stream = openEventStream(req, reply, () => {
     unsubscribe();
-    deps.streams.delete(close);
-    if (!res.writableEnded) res.end();
-  };
-  deps.streams.add(close);
-  req.raw.on('close', close);
-  res.write(`event: providers\ndata: ${last}\n\n`);
+    deps.streams.delete(stream.close);
+  });
+  deps.streams.add(stream.close);
+  stream.send('providers', last);
   refresh = () => {
-    if (closed) return;
+    if (stream.closed) return;
     if (running) {
       dirty = true;
       return;
@@ -141,16 +123,16 @@ async function streamProviders(req: FastifyRequest, reply: FastifyReply, deps: S
         try {
           const text = await deps.build();
           // a change that leaves the payload as it was (a lock file, a rewrite with the same content) is not news
-          if (text !== last && !closed) {
+          if (text !== last && !stream.closed) {
             last = text;
-            res.write(`event: providers\ndata: ${text}\n\n`);
+            stream.send('providers', text);
           }
         } catch (error) {
           const c = classify(error);
           deps.logger.warn({ home: deps.home, code: c.code }, 'reading the providers for the event stream failed');
-          if (!closed) res.write(`event: error\ndata: ${JSON.stringify({ ok: false, error: c.message })}\n\n`);
+          stream.send('error', JSON.stringify({ ok: false, error: c.message }));
         }
-      } while (dirty && !closed);
+      } while (dirty && !stream.closed);
       running = false;
     })();
   };

@@ -8,7 +8,6 @@ import { findProviderFor, supportedIds } from '../providers/index.js';
 import { listProviders } from '../providers/listing.js';
 import { isInteractive, methodsOf, type AnyProvider, type BeginOptions, type Provider } from '../providers/types.js';
 import { hermesRootOf, listProfiles, resolveProfileHome, type HomeOptions } from '../store/index.js';
-import { SSE_KEEPALIVE_MS } from '../limits.js';
 import type { Clock } from '../util/clock.js';
 import path from 'node:path';
 import { readAuthStore } from '../store/authStore.js';
@@ -16,7 +15,7 @@ import { readEnvValue } from '../store/envFile.js';
 import { COPILOT_ENV_KEY } from '../store/hermesPool.js';
 import { findRemovableAccount } from '../store/removal.js';
 import { errorBody, profilesPayload, providersPayload, startPayloadOfKind, statusPayload, unknownCancelPayload } from './presenters.js';
-import { SECURITY_HEADERS } from './securityHeaders.js';
+import { openEventStream } from './eventStream.js';
 import { hostOf } from './gate.js';
 import { cancelBody, firstIssue, flowQuery, profileQuery, startBody, submitBody } from './schemas.js';
 import type { StartGate } from './startLimiter.js';
@@ -183,25 +182,10 @@ function beginOptions(
 
 /** Streams a flow's status as server-sent events until it ends or the client goes away. */
 function streamStatus(req: FastifyRequest, reply: FastifyReply, engine: FlowEngine, flow: FlowRecord): void {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    ...SECURITY_HEADERS,
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  const send = (record: FlowRecord) => res.write(`event: status\ndata: ${JSON.stringify(statusPayload(record))}\n\n`);
   let unsubscribe = () => {};
-  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
-  keepAlive.unref();
-  const close = () => {
-    clearInterval(keepAlive);
-    unsubscribe();
-    if (!res.writableEnded) res.end();
-  };
-  req.raw.on('close', close);
+  const stream = openEventStream(req, reply, () => unsubscribe());
+  const send = (record: FlowRecord) => stream.send('status', JSON.stringify(statusPayload(record)));
+  const close = stream.close;
   send(flow);
   if (isEnded(flow)) return close();
   let ended = false;
