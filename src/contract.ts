@@ -97,6 +97,8 @@ export interface ProviderView {
   accounts: AccountView[];
   /** What Hermes Agent recorded when it last gave up on this provider's login. */
   last_auth_error?: LastAuthErrorView;
+  /** When `supported` is false: the Hermes Agent command that connects it in a terminal. */
+  terminal_command?: string;
 }
 
 /** GET /api/onboarding/providers. */

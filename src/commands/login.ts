@@ -42,7 +42,7 @@ function chosenProvider(name: string | undefined): Provider {
   const provider = findProviderFor(name, isInteractive);
   if (!provider) throw new UsageError(`Unknown provider "${plain(name).slice(0, 64)}". Providers that can sign in here: ${ids}.`);
   if (!provider.supported) {
-    throw new UsageError(`${provider.label} cannot be signed in to with hermes-onboard yet; use Hermes Agent's \`hermes auth add ${provider.id}\`. Providers that can sign in here: ${ids}.`);
+    throw new UsageError(`${provider.label} cannot be signed in to with hermes-onboard yet; use Hermes Agent's \`${provider.terminalCommand}\`. Providers that can sign in here: ${ids}.`);
   }
   if (provider.signIn === 'api_key') {
     throw new UsageError(`${provider.label} is connected with an API key: run \`hermes-onboard add-key ${provider.id}\`.`);

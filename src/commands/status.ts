@@ -38,7 +38,7 @@ function expiryText(a: AccountView, nowS: number): string {
 /** The status column of a provider. */
 function providerStatus(p: ProviderView): string {
   if (p.connected) return 'connected';
-  return p.supported ? 'not connected' : `not connected (use \`hermes auth add ${p.id}\`)`;
+  return p.supported ? 'not connected' : `not connected (use \`${p.terminal_command ?? `hermes auth add ${p.id}`}\`)`;
 }
 
 /** The payload as a table: one row per provider and account, then any sign-in errors Hermes Agent recorded. */

@@ -12,8 +12,10 @@ import { isInteractive, type AnyProvider, type KeyProvider, type Provider, type 
 
 /** Logins Hermes Agent has that are not (yet) possible here. */
 export const unsupportedProviders: readonly UnsupportedProvider[] = [
-  { id: 'qwen-oauth', label: 'Qwen', kind: 'device_code', aliases: ['qwen'], supported: false },
-  { id: 'google-gemini-cli', label: 'Google Gemini (OAuth)', kind: 'link', aliases: ['gemini-cli'], supported: false },
+  // `hermes auth add` knows the Qwen login (_OAUTH_ADD_SPECS) but not Google's: that one runs from
+  // `hermes model` when Google Gemini (OAuth) is chosen (hermes_cli/main.py, _model_flow_google_gemini_cli)
+  { id: 'qwen-oauth', label: 'Qwen', kind: 'device_code', aliases: ['qwen'], supported: false, terminalCommand: 'hermes auth add qwen-oauth' },
+  { id: 'google-gemini-cli', label: 'Google Gemini (OAuth)', kind: 'link', aliases: ['gemini-cli'], supported: false, terminalCommand: 'hermes model' },
 ];
 
 /** The providers whose sign-in can be started here, in display order. */

@@ -214,6 +214,8 @@ export interface KeyProvider extends ProviderInfo {
 /** A provider Hermes Agent knows that cannot be signed in to here (yet). */
 export interface UnsupportedProvider extends ProviderInfo {
   supported: false;
+  /** The Hermes Agent command that connects it in a terminal (not every provider is under `hermes auth add`). */
+  terminalCommand: string;
 }
 
 export type AnyProvider = Provider | KeyProvider | UnsupportedProvider;

@@ -72,6 +72,7 @@ export const providerView = z.object({
   connected: z.boolean(),
   accounts: z.array(accountView),
   last_auth_error: lastAuthError.optional(),
+  terminal_command: z.string().optional().describe('When supported is false: the Hermes Agent command that connects it in a terminal.'),
 });
 const removedAccount = z.object({ id: z.string(), label: z.string() });
 const revoked = z.union([z.boolean(), z.null()]).describe('true: revoked at the provider; false: revoking failed (removed anyway); null: not asked for, or not possible.');

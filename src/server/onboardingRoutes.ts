@@ -132,7 +132,7 @@ function startableProvider(providers: readonly AnyProvider[], body: { provider: 
   if (!provider.supported) {
     throw new OnboardError(
       'provider_not_supported',
-      `${provider.label} cannot be signed in to from the browser yet; use \`hermes auth add ${provider.id}\` (Hermes Agent) in a terminal. Providers that can sign in here: ${supported}.`,
+      `${provider.label} cannot be signed in to from the browser yet; use \`${provider.terminalCommand}\` (Hermes Agent) in a terminal. Providers that can sign in here: ${supported}.`,
     );
   }
   const methods = methodsOf(provider);

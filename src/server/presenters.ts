@@ -100,6 +100,7 @@ export function providersPayload(profile: string, listings: readonly ProviderLis
   const providers: ProviderView[] = listings.map(({ provider: p, health }) => {
     const views = health.accounts.map(accountView);
     const view: ProviderView = { id: p.id, label: p.label, kind: p.kind, methods: methodsOf(p), supported: p.supported, connected: views.length > 0, accounts: views };
+    if (!p.supported) view.terminal_command = p.terminalCommand;
     if (health.lastAuthError) view.last_auth_error = lastAuthErrorView(health.lastAuthError);
     return view;
   });

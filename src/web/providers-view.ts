@@ -292,7 +292,7 @@ function terminalNote(provider: PageProvider): HTMLElement {
     'p',
     { class: 'provider-note' },
     icon('terminal'),
-    h('span', {}, 'Not possible from the browser yet: run ', h('code', {}, `hermes auth add ${provider.id}`), ' (Hermes Agent) in a terminal.'),
+    h('span', {}, 'Not possible from the browser yet: run ', h('code', {}, provider.terminal_command ?? `hermes auth add ${provider.id}`), ' (Hermes Agent) in a terminal.'),
   );
 }
 

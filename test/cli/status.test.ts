@@ -30,6 +30,8 @@ test('status lists every provider, not connected before and connected with the a
   assert.match(before.stdout, new RegExp(`^Profile: work \\(${path.join(root, 'profiles', 'work')}\\)\\n`));
   assert.match(row(before.stdout, 'openai-codex'), /OpenAI Codex.*\s not connected$/);
   assert.match(row(before.stdout, 'qwen-oauth'), /not connected \(use `hermes auth add qwen-oauth`\)$/);
+  // Google's login is not under `hermes auth add` in Hermes Agent: it runs from `hermes model`
+  assert.match(row(before.stdout, 'google-gemini-cli'), /not connected \(use `hermes model`\)$/);
   const beforeJson = JSON.parse((await status('--json')).stdout) as ProvidersPayload;
   assert.equal(beforeJson.profile, 'work');
   assert.deepEqual(beforeJson.providers.map((p) => p.id), allProviders.map((p) => p.id));

@@ -44,6 +44,7 @@ const BAD: BadCase[] = [
   { name: 'empty provider', req: json(START, { provider: '  ' }), status: 400, message: /provider is required/ },
   { name: 'unknown provider', req: json(START, { provider: 'no-such-ai' }), status: 400, message: /Unknown provider "no-such-ai".*openai-codex/ },
   { name: 'unsupported provider', req: json(START, { provider: 'qwen-oauth' }), status: 400, message: /hermes auth add qwen-oauth.*openai-codex/ },
+  { name: 'unsupported provider outside `hermes auth add`', req: json(START, { provider: 'google-gemini-cli' }), status: 400, message: /`hermes model`.*openai-codex/ },
   { name: 'unknown method', req: json(START, { provider: 'openrouter', method: 'device_code' }), status: 400, message: /no method "device_code".*authorization_code, api_key/ },
   { name: 'api_key method', req: json(START, { provider: 'deepseek' }), status: 400, message: /API key.*POST \/api\/onboarding\/keys/ },
   { name: 'region for another provider', req: json(START, { provider: 'openai-codex', region: 'cn' }), status: 400, message: /region applies to minimax-oauth/ },
