@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
     await shared?.close();
     throw error;
   });
-  closeOnSignals(server);
+  closeOnSignals(server, { shared: shared !== undefined });
   return -1;
 }
 

@@ -5,6 +5,7 @@
  * how to check. A flow whose provider this replica does not offer is left to one that does.
  */
 import { isInteractive, type AnyProvider, type Provider } from '../providers/types.js';
+import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { describeFailure } from '../util/secrets.js';
 import type { FlowEngine } from './engine.js';
@@ -15,7 +16,7 @@ export const INTERRUPTED_SAVE_MESSAGE =
   'The server saving this sign-in stopped before it finished; check the profile\'s accounts, and sign in again if the account is missing.';
 
 /** Starts taking over orphaned flows into `engine`. */
-export function takeOverOrphans(engine: FlowEngine, leases: FlowLeases, providers: readonly AnyProvider[], logger: Logger): void {
+export function takeOverOrphans(engine: FlowEngine, leases: FlowLeases, providers: readonly AnyProvider[], logger: Logger, clock: Clock): void {
   const offered = new Map<string, Provider>();
   for (const p of providers) if (isInteractive(p)) offered.set(p.id, p);
 
@@ -28,7 +29,7 @@ export function takeOverOrphans(engine: FlowEngine, leases: FlowLeases, provider
         await engine.store.update(
           id,
           { status: 'pending', phases: ['committing'] },
-          { status: 'error', phase: 'ended', endedAt: Date.now(), error: INTERRUPTED_SAVE_MESSAGE },
+          { status: 'error', phase: 'ended', endedAt: clock.now(), error: INTERRUPTED_SAVE_MESSAGE },
         );
         logger.warn({ provider: provider.id, flow: id }, 'a replica stopped while saving a sign-in; it ended with an error');
         return await lease.release();

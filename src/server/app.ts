@@ -58,7 +58,7 @@ export function buildApp(options: AppOptions): OnboardApp {
     leases: shared?.leases,
     pollObserver: options.pollObserver,
   });
-  if (shared) takeOverOrphans(engine, shared.leases, providers, logger);
+  if (shared) takeOverOrphans(engine, shared.leases, providers, logger, clock);
   const hosts = allowedHostNames(config.host, config.allowedHosts);
 
   const app = Fastify({

@@ -27,12 +27,14 @@ export async function startServer(options: AppOptions): Promise<RunningServer> {
 }
 
 /** Closes the server when the process is asked to stop; exits 0 when done, 1 if it took too long. */
-export function closeOnSignals(server: RunningServer): void {
+export function closeOnSignals(server: RunningServer, options: { shared?: boolean } = {}): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    server.app.log.info({ signal }, 'shutting down: cancelling pending sign-ins');
+    // alone, a server cancels its pending sign-ins; among replicas (Redis) it hands them over instead
+    const pending = options.shared ? 'handing pending sign-ins over to the other replicas' : 'cancelling pending sign-ins';
+    server.app.log.info({ signal }, `shutting down: ${pending}`);
     const force = setTimeout(() => {
       server.app.log.error('shutdown took longer than 5 s; exiting anyway');
       process.exit(1);
