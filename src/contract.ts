@@ -36,8 +36,6 @@ export interface AccountView {
   relogin_required?: boolean;
   /** True on the account Hermes Agent will use first. */
   used_first?: boolean;
-  /** No longer sent (`health` says it); kept in the type until the page reads `health` instead. */
-  last_status?: string;
 }
 
 /** `providers.<id>.last_auth_error`: why Hermes Agent gave up on a login. */

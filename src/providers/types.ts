@@ -5,7 +5,7 @@
  * change; a provider never touches flow state.
  */
 import type { ProviderConfig } from '../config.js';
-import type { FlowAccount, ProviderKind, SignInMethod } from '../contract.js';
+import type { AccountView as WireAccountView, FlowAccount, ProviderKind, SignInMethod } from '../contract.js';
 import type { ApiKeyProviderSpec } from './apiKeyProviders.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -16,14 +16,10 @@ export type { ProviderKind, SignInMethod };
  * A saved account as a provider module describes it (no secrets). The providers list shows accounts from
  * the health read-out instead (store/health.ts, server/presenters.ts), which covers every source.
  */
-export interface AccountView {
-  id: string;
-  label: string;
-  email?: string;
-  plan?: string;
-  expires_at?: string | number;
+export type AccountView = Pick<WireAccountView, 'id' | 'label' | 'email' | 'plan' | 'expires_at'> & {
+  /** Hermes Agent's own `last_status` of a pool entry, as stored. */
   last_status?: string;
-}
+};
 
 /** The signed-in account, as shown to the user. No secrets. (One type for the domain and the wire.) */
 export type AccountSummary = FlowAccount;
