@@ -83,6 +83,7 @@ const providersPayload = z.strictObject({
       supported: z.boolean(),
       connected: z.boolean(),
       accounts: z.array(z.object({ id: z.string(), label: z.string() })),
+      terminal_command: z.string().min(1).optional(),
     }),
   ),
 });
