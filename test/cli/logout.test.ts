@@ -12,24 +12,10 @@ import type { ProvidersPayload } from '../../src/contract.js';
 import { startCodexRevokeFake } from '../fakes/codexRevokeFake.js';
 import { assertNoLeak } from '../helpers/harness.js';
 import { tempDir } from '../store/helpers.js';
-import { codexToken } from '../store/lifecycleFixtures.js';
+import { codexEntry } from '../store/lifecycleFixtures.js';
 import { runToEnd } from './cliRun.js';
 
 const NOW = Math.floor(Date.now() / 1000);
-
-function codexEntry(id: string, priority: number, email: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    label: `Codex OAuth (${email})`,
-    auth_type: 'oauth',
-    priority,
-    source: 'manual:device_code',
-    access_token: codexToken({ accountId: `acct-${id}`, sub: `sub-${id}`, email, exp: NOW + 86_400 }),
-    refresh_token: `rt-${id}-0123456789`,
-    base_url: 'https://chatgpt.com/backend-api/codex',
-    ...extra,
-  };
-}
 
 function writeHome(root: string): void {
   const store = {
@@ -38,9 +24,9 @@ function writeHome(root: string): void {
     providers: {},
     credential_pool: {
       'openai-codex': [
-        codexEntry('ada001', 0, 'ada@example.com', { label: 'Work', last_status: 'exhausted', last_status_at: NOW - 60, last_error_code: 429, last_error_reason: 'usage_limit_reached', last_error_reset_at: NOW + 3600 }),
-        codexEntry('bob002', 1, 'bob@example.com', { last_status: 'dead', last_status_at: NOW - 60, last_error_code: 401, last_error_reason: 'token_revoked' }),
-        codexEntry('eve003', 2, 'eve@example.com'),
+        codexEntry('ada001', 0, 'ada@example.com', { exp: NOW + 86_400, extra: { label: 'Work', last_status: 'exhausted', last_status_at: NOW - 60, last_error_code: 429, last_error_reason: 'usage_limit_reached', last_error_reset_at: NOW + 3600 } }),
+        codexEntry('bob002', 1, 'bob@example.com', { exp: NOW + 86_400, extra: { last_status: 'dead', last_status_at: NOW - 60, last_error_code: 401, last_error_reason: 'token_revoked' } }),
+        codexEntry('eve003', 2, 'eve@example.com', { exp: NOW + 86_400 }),
       ],
     },
   };

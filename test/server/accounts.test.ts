@@ -13,26 +13,11 @@ import { useHarness, type Harness } from '../helpers/harness.js';
 import { startCodexRevokeFake } from '../fakes/codexRevokeFake.js';
 import { hermesChild, needHermes, runHermes } from '../store/hermesAgent.js';
 import { needPython, pythonChild } from '../store/helpers.js';
-import { codexToken, jwt } from '../store/lifecycleFixtures.js';
+import { codexEntry, codexToken, jwt } from '../store/lifecycleFixtures.js';
 
 /** The harness clock's start (2026-01-01T00:00:00Z), epoch seconds. */
 const NOW = Date.UTC(2026, 0, 1) / 1000;
 const ANTHROPIC_KEY = 'sk-ant-api03-abcdefghijklmnopWXYZ';
-
-/** A Codex pool entry as our sign-in saves it, with a JWT access token naming `who`. */
-function codexEntry(id: string, priority: number, email: string, refresh: string | undefined, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    label: `Codex OAuth (${email})`,
-    auth_type: 'oauth',
-    priority,
-    source: 'manual:device_code',
-    access_token: codexToken({ accountId: `acct-${id}`, sub: `sub-${id}`, email, exp: typeof extra.exp === 'number' ? extra.exp : NOW + 3600 }),
-    ...(refresh && { refresh_token: refresh }),
-    base_url: 'https://chatgpt.com/backend-api/codex',
-    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'exp')),
-  };
-}
 
 /** A profile as Hermes Agent leaves it after some trouble: a benched, a dead and a healthy Codex account, an expired xAI login, a quarantined Nous login, an Anthropic API key. */
 function troubledStore() {
@@ -49,15 +34,13 @@ function troubledStore() {
     },
     credential_pool: {
       'openai-codex': [
-        codexEntry('ada001', 0, 'ada@example.com', 'rt-ada-0123456789', {
-          last_status: 'exhausted',
-          last_status_at: NOW - 60,
-          last_error_code: 429,
-          last_error_reason: 'usage_limit_reached',
-          last_error_reset_at: NOW + 7200,
+        codexEntry('ada001', 0, 'ada@example.com', {
+          exp: NOW + 3600,
+          refresh: 'rt-ada-0123456789',
+          extra: { last_status: 'exhausted', last_status_at: NOW - 60, last_error_code: 429, last_error_reason: 'usage_limit_reached', last_error_reset_at: NOW + 7200 },
         }),
-        codexEntry('bob002', 1, 'bob@example.com', 'rt-bob-0123456789', { last_status: 'dead', last_status_at: NOW - 30, last_error_code: 401, last_error_reason: 'token_revoked' }),
-        codexEntry('eve003', 2, 'eve@example.com', 'rt-eve-0123456789'),
+        codexEntry('bob002', 1, 'bob@example.com', { exp: NOW + 3600, refresh: 'rt-bob-0123456789', extra: { last_status: 'dead', last_status_at: NOW - 30, last_error_code: 401, last_error_reason: 'token_revoked' } }),
+        codexEntry('eve003', 2, 'eve@example.com', { exp: NOW + 3600, refresh: 'rt-eve-0123456789' }),
       ],
       'xai-oauth': [
         { id: 'xai001', label: 'xAI Grok', auth_type: 'oauth', priority: 0, source: 'manual:device_code', access_token: jwt({ sub: 'x-sub', exp: NOW - 10 }), expires_at_ms: (NOW - 10) * 1000 },
@@ -262,9 +245,9 @@ test('a removal racing a Hermes Agent write under auth.lock loses neither change
   // tokens valid by the wall clock, which Hermes Agent reads (it would try to refresh expired ones)
   const exp = Math.floor(Date.now() / 1000) + 86_400;
   store.credential_pool['openai-codex'] = [
-    codexEntry('ada001', 0, 'ada@example.com', 'rt-ada-0123456789', { exp }),
-    codexEntry('bob002', 1, 'bob@example.com', 'rt-bob-0123456789', { exp }),
-    codexEntry('eve003', 2, 'eve@example.com', 'rt-eve-0123456789', { exp }),
+    codexEntry('ada001', 0, 'ada@example.com', { exp, refresh: 'rt-ada-0123456789' }),
+    codexEntry('bob002', 1, 'bob@example.com', { exp, refresh: 'rt-bob-0123456789' }),
+    codexEntry('eve003', 2, 'eve@example.com', { exp, refresh: 'rt-eve-0123456789' }),
   ];
   await h.writeAuth(store);
   // Hermes Agent holds its own auth.lock, and benches bob002 while still holding it

@@ -19,6 +19,37 @@ export function codexToken(opts: { accountId: string; sub: string; email?: strin
   });
 }
 
+/** Who a Codex fixture token names; an email alone names `acct-<entry id>` / `sub-<entry id>`. */
+export type CodexWho = { accountId: string; sub: string; email: string } | string;
+
+/**
+ * A Codex pool entry as our sign-in saves it (docs/api.md, Files › Codex and xAI): its access token a JWT
+ * naming `who` and expiring at `exp` (epoch s); `refresh: null` leaves the refresh token out.
+ */
+export function codexEntry(
+  id: string,
+  priority: number,
+  who: CodexWho,
+  opts: { exp: number; refresh?: string | null; label?: string; extra?: Record<string, unknown> },
+): PoolEntry {
+  const person = typeof who === 'string' ? { accountId: `acct-${id}`, sub: `sub-${id}`, email: who } : who;
+  const refresh = opts.refresh === undefined ? `rt-${id}-0123456789` : opts.refresh;
+  return {
+    id,
+    label: opts.label ?? `Codex OAuth (${person.email})`,
+    auth_type: 'oauth',
+    priority,
+    source: 'manual:device_code',
+    access_token: codexToken({ ...person, exp: opts.exp }),
+    ...(refresh !== null && { refresh_token: refresh }),
+    base_url: 'https://chatgpt.com/backend-api/codex',
+    created_at: '2026-11-01T00:00:00.000Z',
+    last_refresh: '2026-11-01T00:00:00.000Z',
+    updated_at: '2026-11-01T00:00:00.000Z',
+    ...opts.extra,
+  };
+}
+
 /** A manual API-key entry as `hermes auth add <provider> --api-key` writes it. */
 export function apiKeyEntry(id: string, priority: number, key: string, extra: Record<string, unknown> = {}): PoolEntry {
   return { id, label: `key-${id}`, auth_type: 'api_key', priority, source: 'manual', access_token: key, base_url: 'https://openrouter.ai/api/v1', ...extra };

@@ -8,31 +8,13 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { AccountNotFoundError, LifecycleInputError } from '../../src/store/hermesPool.js';
 import { differentAccounts, entryIdentity, reloginAccount } from '../../src/store/relogin.js';
-import type { PoolEntry } from '../../src/store/pool.js';
 import { ManualClock } from '../helpers/clock.js';
 import { tempDir } from './helpers.js';
 import { needHermes, runHermes, runHermesBatch, type HermesList } from './hermesAgent.js';
-import { bytes, codexToken, readStore, writeStore } from './lifecycleFixtures.js';
+import { bytes, codexEntry, codexToken, readStore, writeStore } from './lifecycleFixtures.js';
 
 const FAR = () => Math.floor(Date.now() / 1000) + 86_400;
 const clock = new ManualClock(Date.UTC(2026, 10, 30, 13, 0, 0));
-
-/** A Codex pool entry as our sign-in saves it (docs/api.md, Files › Codex and xAI). */
-function codexEntry(id: string, priority: number, who: { accountId: string; sub: string; email: string }, refresh: string, label = `Codex OAuth (${who.email})`): PoolEntry {
-  return {
-    id,
-    label,
-    auth_type: 'oauth',
-    priority,
-    source: 'manual:device_code',
-    access_token: codexToken({ ...who, exp: FAR() }),
-    refresh_token: refresh,
-    base_url: 'https://chatgpt.com/backend-api/codex',
-    created_at: '2026-11-01T00:00:00.000Z',
-    last_refresh: '2026-11-01T00:00:00.000Z',
-    updated_at: '2026-11-01T00:00:00.000Z',
-  };
-}
 
 const ADA = { accountId: 'acct-ada', sub: 'sub-ada', email: 'ada@example.com' };
 const BOB = { accountId: 'acct-bob', sub: 'sub-bob', email: 'bob@example.com' };
@@ -43,7 +25,7 @@ describe('reloginAccount', () => {
     if (!needHermes(t)) return;
     const home = tempDir(t, 'relogin-');
     await writeStore(home, {
-      credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, 'rt-ada-old', 'My work account'), codexEntry('bob002', 1, BOB, 'rt-bob')] },
+      credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { exp: FAR(), refresh: 'rt-ada-old', label: 'My work account' }), codexEntry('bob002', 1, BOB, { exp: FAR(), refresh: 'rt-bob' })] },
     });
     // Hermes' pool kills ada001 as its failure path does (401 token_revoked → dead)
     const [, killed] = runHermesBatch(t, home, [
@@ -54,7 +36,7 @@ describe('reloginAccount', () => {
     assert.equal(killed.current, 'bob002');
     const bobBefore = (await readStore(home)).credential_pool!['openai-codex']!.find((e) => e.id === 'bob002');
 
-    const fresh = codexEntry('zzz999', 7, ADA, 'rt-ada-new', 'Codex OAuth (ada@example.com)');
+    const fresh = codexEntry('zzz999', 7, ADA, { exp: FAR(), refresh: 'rt-ada-new', label: 'Codex OAuth (ada@example.com)' });
     fresh.priority = 0;
     const outcome = await reloginAccount(home, 'openai-codex', 'ada001', fresh, { clock });
     assert.deepEqual(outcome, { provider: 'openai-codex', id: 'ada001', repairedId: 'ada001', replaced: true, differentAccount: false, label: 'My work account' });
@@ -78,9 +60,9 @@ describe('reloginAccount', () => {
 
   it('a sign-in as a different account is added as a new entry (next priority) and the repaired one is left as it was', async (t: TestContext) => {
     const home = tempDir(t, 'relogin-');
-    const dead = { ...codexEntry('ada001', 0, ADA, 'rt-ada'), last_status: 'dead', last_status_at: 1_700_000_000, last_error_code: 401, last_error_reason: 'token_revoked' };
-    await writeStore(home, { credential_pool: { 'openai-codex': [dead, codexEntry('bob002', 1, BOB, 'rt-bob')] } });
-    const outcome = await reloginAccount(home, 'openai-codex', 'ada001', codexEntry('new000', 0, EVE, 'rt-eve'), { clock });
+    const dead = { ...codexEntry('ada001', 0, ADA, { exp: FAR(), refresh: 'rt-ada' }), last_status: 'dead', last_status_at: 1_700_000_000, last_error_code: 401, last_error_reason: 'token_revoked' };
+    await writeStore(home, { credential_pool: { 'openai-codex': [dead, codexEntry('bob002', 1, BOB, { exp: FAR(), refresh: 'rt-bob' })] } });
+    const outcome = await reloginAccount(home, 'openai-codex', 'ada001', codexEntry('new000', 0, EVE, { exp: FAR(), refresh: 'rt-eve' }), { clock });
     assert.equal(outcome.replaced, false);
     assert.equal(outcome.differentAccount, true);
     assert.notEqual(outcome.id, 'ada001');
@@ -116,9 +98,9 @@ describe('reloginAccount', () => {
 
   it('a gone account is AccountNotFoundError and a malformed id LifecycleInputError; nothing is written', async (t: TestContext) => {
     const home = tempDir(t, 'relogin-');
-    await writeStore(home, { credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, 'rt-ada')] } });
+    await writeStore(home, { credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { exp: FAR(), refresh: 'rt-ada' })] } });
     const before = await bytes(path.join(home, 'auth.json'));
-    const fresh = codexEntry('n', 0, ADA, 'rt');
+    const fresh = codexEntry('n', 0, ADA, { exp: FAR(), refresh: 'rt' });
     await assert.rejects(reloginAccount(home, 'openai-codex', 'gone00', fresh, { clock }), AccountNotFoundError);
     await assert.rejects(reloginAccount(home, 'openai-codex', '../ada', fresh, { clock }), LifecycleInputError);
     await assert.rejects(reloginAccount(home, 'open ai', 'ada001', fresh, { clock }), LifecycleInputError);

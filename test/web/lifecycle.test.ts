@@ -13,7 +13,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { startCodexFake } from '../fakes/codexFake.js';
 import { startCodexRevokeFake } from '../fakes/codexRevokeFake.js';
 import { needHermes, runHermes } from '../store/hermesAgent.js';
-import { codexToken, writeStore } from '../store/lifecycleFixtures.js';
+import { codexEntry, writeStore } from '../store/lifecycleFixtures.js';
 import type { PoolEntry } from '../../src/store/pool.js';
 import { assertNoLeak } from '../helpers/harness.js';
 import { browserSkipReason, flowPanel, screenshot, Worlds } from './browser.js';
@@ -25,25 +25,6 @@ const ADA = { accountId: 'acct-ada', sub: 'sub-ada', email: 'ada@example.com' };
 const BOB = { accountId: 'acct-bob', sub: 'sub-bob', email: 'bob@example.com' };
 const EVE = { accountId: 'acct-eve', sub: 'sub-eve', email: 'eve@example.com' };
 const MAY = { accountId: 'acct-may', sub: 'sub-may', email: 'may@example.com' };
-
-/** A Codex pool entry as Hermes Agent keeps it; `refresh: null` leaves the refresh token out. */
-function codexEntry(id: string, priority: number, who: typeof ADA, opts: { refresh?: string | null; exp?: number; label?: string; extra?: Record<string, unknown> } = {}): PoolEntry {
-  const refresh = opts.refresh === undefined ? `rt-${id}-${'x'.repeat(24)}` : opts.refresh;
-  return {
-    id,
-    label: opts.label ?? `Codex OAuth (${who.email})`,
-    auth_type: 'oauth',
-    priority,
-    source: 'manual:device_code',
-    access_token: codexToken({ ...who, exp: opts.exp ?? NOW_S() + 86_400 }),
-    ...(refresh !== null && { refresh_token: refresh }),
-    base_url: 'https://chatgpt.com/backend-api/codex',
-    created_at: '2026-11-01T00:00:00.000Z',
-    last_refresh: '2026-11-01T00:00:00.000Z',
-    updated_at: '2026-11-01T00:00:00.000Z',
-    ...opts.extra,
-  };
-}
 
 type Store = { credential_pool?: Record<string, PoolEntry[]>; providers?: Record<string, unknown> };
 
@@ -65,11 +46,11 @@ function healthFixture(): Store {
   return {
     credential_pool: {
       'openai-codex': [
-        codexEntry('ada001', 0, ADA, { label: 'Work account' }),
+        codexEntry('ada001', 0, ADA, { exp: NOW_S() + 86_400, label: 'Work account' }),
         codexEntry('bob002', 1, BOB, {
-          extra: { last_status: 'exhausted', last_status_at: now - 60, last_error_code: 429, last_error_reason: 'rate_limit_exceeded', last_error_message: 'Too many requests', last_error_reset_at: now + 7200 },
+          exp: NOW_S() + 86_400, extra: { last_status: 'exhausted', last_status_at: now - 60, last_error_code: 429, last_error_reason: 'rate_limit_exceeded', last_error_message: 'Too many requests', last_error_reset_at: now + 7200 },
         }),
-        codexEntry('eve003', 2, EVE, { extra: { last_status: 'dead', last_status_at: now - 600, last_error_code: 401, last_error_reason: 'token_revoked', last_error_message: 'Token has been revoked' } }),
+        codexEntry('eve003', 2, EVE, { exp: NOW_S() + 86_400, extra: { last_status: 'dead', last_status_at: now - 600, last_error_code: 401, last_error_reason: 'token_revoked', last_error_message: 'Token has been revoked' } }),
         codexEntry('may004', 3, MAY, { refresh: null, exp: now - 3600 }),
       ],
     },
@@ -142,7 +123,7 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
 
   test('Sign out with revoke: the warning is shown, the grant is revoked at the provider, every account goes', async () => {
     const revoke = await startCodexRevokeFake();
-    const store = { credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { refresh: 'rt-ada-live-0123456789' })] } };
+    const store = { credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { exp: NOW_S() + 86_400, refresh: 'rt-ada-live-0123456789' })] } };
     revoke.grant('rt-ada-live-0123456789');
     const { page, server, problems } = await worlds.open({ env: { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: revoke.issuer }, prepare: (home) => writeStore(home, store) }, undefined, () => revoke.close());
     await page.locator('[data-provider="openai-codex"] [data-action="logout"]').click();
@@ -163,7 +144,7 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
 
   test('the page updates by itself when Hermes Agent (another process) marks an account dead', async (t: TestContext) => {
     if (!needHermes(t)) return;
-    const store = { credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA), codexEntry('bob002', 1, BOB)] } };
+    const store = { credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { exp: NOW_S() + 86_400 }), codexEntry('bob002', 1, BOB, { exp: NOW_S() + 86_400 })] } };
     const { page, server, problems } = await worlds.open({ prepare: (home) => writeStore(home, store) });
     const ada = page.locator('[data-account="ada001"]');
     assert.equal(await ada.getAttribute('data-health'), 'ok');
@@ -180,8 +161,8 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
     const store = {
       credential_pool: {
         'openai-codex': [
-          codexEntry('ada001', 0, ADA, { label: 'Work account', extra: { last_status: 'dead', last_status_at: NOW_S() - 60, last_error_code: 401, last_error_reason: 'token_revoked' } }),
-          codexEntry('bob002', 1, BOB),
+          codexEntry('ada001', 0, ADA, { exp: NOW_S() + 86_400, label: 'Work account', extra: { last_status: 'dead', last_status_at: NOW_S() - 60, last_error_code: 401, last_error_reason: 'token_revoked' } }),
+          codexEntry('bob002', 1, BOB, { exp: NOW_S() + 86_400 }),
         ],
       },
     };
@@ -215,7 +196,7 @@ describe('onboarding page: credential lifecycle', { skip }, () => {
   test('Sign in again as a different account adds it and says the dead one still needs a sign-in', async () => {
     const fake = await startCodexFake({ interval: '1' });
     const store = {
-      credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { label: 'Work account', extra: { last_status: 'dead', last_status_at: NOW_S() - 60, last_error_code: 401 } })] },
+      credential_pool: { 'openai-codex': [codexEntry('ada001', 0, ADA, { exp: NOW_S() + 86_400, label: 'Work account', extra: { last_status: 'dead', last_status_at: NOW_S() - 60, last_error_code: 401 } })] },
     };
     const { page, server, problems } = await worlds.open({ env: { HERMES_ONBOARD_OPENAI_CODEX_ISSUER: fake.issuer }, prepare: (home) => writeStore(home, store) }, undefined, () => fake.close());
     await page.locator('[data-account="ada001"] [data-action="relogin"]').click();
