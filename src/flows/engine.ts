@@ -12,8 +12,9 @@ import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../provi
 import type { BeginOptions, Provider, ProviderContext } from '../providers/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { TimerQueue } from '../util/timerQueue.js';
 import { describeFailure, safeMessage } from '../util/secrets.js';
-import { driverFor, type PollObserver, type Started } from './drivers/index.js';
+import { driverFor, type Obtained, type PollObserver, type Started } from './drivers/index.js';
 import { CANCELLABLE_PHASES, COMMITTABLE_PHASES, isEnded, type FlowRecord, type FlowStatus } from './flow.js';
 import { MemoryFlowStore } from './memoryStore.js';
 import { FlowRunner } from './runner.js';
@@ -54,12 +55,16 @@ export class FlowEngine {
   readonly #ctx: ProviderContext;
   readonly #maxPending: number;
   readonly #observer: PollObserver;
+  /** Every sleeping flow's next wake-up, on one clock timer. */
+  readonly #timers: TimerQueue;
   #closed = false;
 
   constructor(private readonly options: FlowEngineOptions) {
     this.#ctx = { clock: options.clock, config: options.config, logger: options.logger };
     this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.#observer = options.pollObserver ?? {};
+    // kept alive: a process waiting on a flow (the terminal's login) must not exit between two polls
+    this.#timers = new TimerQueue(options.clock, true);
     this.#ownsStore = options.store === undefined;
     this.store = options.store ?? new MemoryFlowStore(options.clock);
   }
@@ -133,7 +138,7 @@ export class FlowEngine {
   async #begin(provider: Provider, record: FlowRecord, options: Omit<BeginOptions, 'flowId'> & StartOptions): Promise<FlowRecord> {
     const { clock, logger } = this.options;
     const { id } = record;
-    const runner = new FlowRunner(this.store, id);
+    const runner = new FlowRunner(this.store, id, this.#timers, this.#ctx, this.#observer);
     this.#runners.set(id, runner);
     this.#hold(runner, await this.options.leases?.take(id));
     let started: Started;
@@ -184,12 +189,16 @@ export class FlowEngine {
     return waiting;
   }
 
-  /** Runs a started flow in the background; a failure of the store itself (Redis away too long) is logged, never thrown. */
+  /**
+   * Runs a started flow in the background; a failure of the store itself (Redis away too long) is logged, never
+   * thrown. No async frame waits here while the flow is pending: one reaction on the driver's promise.
+   */
   #drive(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): void {
-    this.#run(provider, record, started, runner).catch((error: unknown) => {
-      this.options.logger.error({ provider: provider.id, flow: record.id, failure: describeFailure(error) }, 'driving a sign-in failed');
-      this.#stop(runner);
-    });
+    runner.deadline = record.expiresAt;
+    void started.obtain(runner).then(
+      (end) => this.#settle(provider, record, runner, end),
+      (error: unknown) => this.#settle(provider, record, runner, undefined, error),
+    );
   }
 
   /** Ties a lease to the runner: losing it stops the runner (another replica drives the flow now). */
@@ -210,7 +219,7 @@ export class FlowEngine {
       await lease.release();
       return false;
     }
-    const runner = new FlowRunner(this.store, record.id);
+    const runner = new FlowRunner(this.store, record.id, this.#timers, this.#ctx, this.#observer);
     this.#runners.set(record.id, runner);
     this.#hold(runner, lease);
     // the flow may have ended between the read that found it and the runner's subscription
@@ -224,42 +233,59 @@ export class FlowEngine {
     return true;
   }
 
-  async #run(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): Promise<void> {
-    const { logger } = this.options;
-    const { id } = record;
-    const bounds = runner.bounds(record.expiresAt);
-    const clock = this.#ctx.clock;
+  /** Ends a flow whose driver has finished waiting: `end` when it obtained an outcome, else the `error` it failed with. */
+  async #settle(provider: Provider, record: FlowRecord, runner: FlowRunner, end: Obtained | undefined, error?: unknown): Promise<void> {
     try {
-      const end = await started.obtain({ ctx: this.#ctx, bounds, observer: this.#observer, code: () => runner.code(), sleep: (ms) => runner.sleep(clock, ms) });
-      if (end.kind === 'denied') return await this.#end(id, 'error', 'The sign-in was denied. Try again and approve it.');
-      if (end.kind === 'expired') return await this.#end(id, 'expired');
-      // The commit point: one conditional change. Before it, cancel wins; after it, the write finishes.
-      const committing = await this.store.update(id, { status: 'pending', phases: COMMITTABLE_PHASES }, { phase: 'committing' });
-      if (!committing) return;
-      let account;
-      try {
-        // the repair target stays in this process: the runner that saves is the one that started the flow
-        account = await provider.save(this.#ctx, record.home, end.credentials, record.repairAccountId !== undefined ? { repairAccountId: record.repairAccountId } : undefined);
-      } catch (error) {
-        logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'saving credentials failed');
-        return await this.#end(id, 'error', safeMessage(`Signed in, but the credentials could not be saved: ${(error as Error).message}`));
+      let failure = error;
+      if (end) {
+        try {
+          return await this.#conclude(provider, record, end);
+        } catch (caught) {
+          failure = caught; // a provider or store failure past the driver ends the flow like the driver's own
+        }
       }
-      logger.info({ provider: provider.id, flow: id }, 'sign-in succeeded');
-      await this.#end(id, 'success', undefined, account);
-    } catch (error) {
-      const current = await this.store.get(id);
-      if (!current || current.status !== 'pending') return; // cancelled or expired: the abort is expected
-      if (runner.signal.aborted) return; // the lease went to another replica, or this one hands the flow over
-      const message = providerFailureMessage(error);
-      if (message) {
-        logger.warn({ provider: provider.id, flow: id, flowError: message }, 'sign-in failed');
-        return await this.#end(id, 'error', message);
-      }
-      logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'unexpected sign-in failure');
-      await this.#end(id, 'error', `The sign-in failed unexpectedly; see the server log and try again.`);
+      await this.#fail(provider, record.id, runner, failure);
+    } catch (failure) {
+      this.options.logger.error({ provider: provider.id, flow: record.id, failure: describeFailure(failure) }, 'driving a sign-in failed');
     } finally {
       this.#stop(runner);
     }
+  }
+
+  /** Saves obtained credentials past the commit point, or ends the flow as the driver's outcome says. */
+  async #conclude(provider: Provider, record: FlowRecord, end: Obtained): Promise<void> {
+    const { logger } = this.options;
+    const { id } = record;
+    if (end.kind === 'denied') return await this.#end(id, 'error', 'The sign-in was denied. Try again and approve it.');
+    if (end.kind === 'expired') return await this.#end(id, 'expired');
+    // The commit point: one conditional change. Before it, cancel wins; after it, the write finishes.
+    const committing = await this.store.update(id, { status: 'pending', phases: COMMITTABLE_PHASES }, { phase: 'committing' });
+    if (!committing) return;
+    let account;
+    try {
+      // the repair target stays in this process: the runner that saves is the one that started the flow
+      account = await provider.save(this.#ctx, record.home, end.credentials, record.repairAccountId !== undefined ? { repairAccountId: record.repairAccountId } : undefined);
+    } catch (error) {
+      logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'saving credentials failed');
+      return await this.#end(id, 'error', safeMessage(`Signed in, but the credentials could not be saved: ${(error as Error).message}`));
+    }
+    logger.info({ provider: provider.id, flow: id }, 'sign-in succeeded');
+    await this.#end(id, 'success', undefined, account);
+  }
+
+  /** Ends a flow whose driver failed, unless the failure is the expected end of an aborted one. */
+  async #fail(provider: Provider, id: string, runner: FlowRunner, error: unknown): Promise<void> {
+    const { logger } = this.options;
+    const current = await this.store.get(id);
+    if (!current || current.status !== 'pending') return; // cancelled or expired: the abort is expected
+    if (runner.signal.aborted) return; // the lease went to another replica, or this one hands the flow over
+    const message = providerFailureMessage(error);
+    if (message) {
+      logger.warn({ provider: provider.id, flow: id, flowError: message }, 'sign-in failed');
+      return await this.#end(id, 'error', message);
+    }
+    logger.error({ provider: provider.id, flow: id, failure: describeFailure(error) }, 'unexpected sign-in failure');
+    await this.#end(id, 'error', `The sign-in failed unexpectedly; see the server log and try again.`);
   }
 
   /** Ends a pending flow (from any phase: the runner's own end), unless it has ended already. */

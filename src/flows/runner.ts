@@ -4,22 +4,32 @@
  * shutdown, from this process or, with a shared store, another one) and hands a submitted code to the
  * driver waiting for it.
  *
- * A pending flow spends nearly all its life asleep between two polls, so the runner keeps no AbortController
- * then: its sleep is one cancellable timer, and a controller is made only when something asks for `signal`
- * (a provider request in flight, a code awaited) and dropped again at the next sleep. A Node AbortSignal is
- * an EventTarget with a hidden class of its own, about 0.9 KiB per flow with its listeners.
+ * A pending flow spends nearly all its life asleep between two polls, so that state is made as small as it
+ * can be: the runner is itself the flow's DriverRun, its StepBounds and its entry in the engine's TimerQueue,
+ * and while it sleeps it holds only the driver's sleeper (no timer, promise or suspended frame per flow).
+ * An AbortController is made only when something asks for `signal` (a provider request in flight, a code
+ * awaited) and dropped again at the next sleep: a Node AbortSignal is an EventTarget with a hidden class of
+ * its own, about 0.9 KiB per flow with its listeners.
  */
-import type { StepBounds } from '../providers/types.js';
-import type { Clock } from '../util/clock.js';
+import type { ProviderContext, StepBounds } from '../providers/types.js';
+import type { TimerEntry, TimerQueue } from '../util/timerQueue.js';
+import type { DriverRun, Sleeper } from './drivers/driver.js';
+import type { PollObserver } from './drivers/poller.js';
 import { isEnded, type FlowRecord } from './flow.js';
 import type { FlowStore } from './store.js';
 
-export class FlowRunner {
+export class FlowRunner implements DriverRun, StepBounds, TimerEntry {
+  // TimerEntry: owned by the engine's TimerQueue
+  dueAt = 0;
+  order = 0;
+  slot = -1;
+  /** The flow's expiresAt once it runs (StepBounds). */
+  deadline = Infinity;
   #controller: AbortController | undefined;
   /** Set once the flow's work must stop. */
   #reason: Error | undefined;
-  /** Ends the sleep in progress with the abort reason. */
-  #interruptSleep: ((reason: Error) => void) | undefined;
+  /** What waits in the sleep in progress. */
+  #sleeper: Sleeper | undefined;
   readonly #unsubscribe: () => void;
   #code: string | undefined;
   #codeWaiter: ((code: string) => void) | undefined;
@@ -27,8 +37,19 @@ export class FlowRunner {
   /** Made only when someone waits for the stop (shutdown, for a flow that is committing): most runners never need one. */
   #finished: { promise: Promise<void>; resolve: () => void } | undefined;
 
-  constructor(store: FlowStore, readonly id: string) {
+  constructor(
+    store: FlowStore,
+    readonly id: string,
+    private readonly timers: TimerQueue,
+    readonly ctx: ProviderContext,
+    readonly observer: PollObserver,
+  ) {
     this.#unsubscribe = store.subscribe(id, (record) => this.#onChange(record));
+  }
+
+  /** The runner bounds its own steps: `signal` is asked of it each time (see above), never kept. */
+  get bounds(): StepBounds {
+    return this;
   }
 
   /** Resolves once the runner has stopped (its flow ended and any save in progress has finished). */
@@ -51,41 +72,41 @@ export class FlowRunner {
     return this.#controller.signal;
   }
 
-  /** The bounds of the flow's steps: `signal` is asked of the runner each time (see above), not kept. */
-  bounds(deadline: number): StepBounds {
-    return new RunnerBounds(this, deadline);
-  }
-
   /** Aborts whatever the flow is waiting on. */
   abort(reason: string): void {
     if (this.#reason) return;
     this.#reason = new Error(reason);
     this.#controller?.abort(this.#reason);
-    this.#interruptSleep?.(this.#reason);
+    const sleeper = this.#sleeper;
+    if (sleeper) {
+      this.#sleeper = undefined;
+      this.timers.cancel(this);
+      sleeper.interrupt(this.#reason);
+    }
   }
 
   /**
-   * Resolves after `ms` of `clock`'s time; rejects with the abort reason when the flow ends first. Nothing
-   * waits on the previous step's signal any more, so it is let go (a later `signal` makes a fresh one).
+   * Wakes `sleeper` after `ms` of the clock's time, or interrupts it with the abort reason when the flow ends
+   * first. Nothing waits on the previous step's signal any more, so it is let go (a later `signal` makes a
+   * fresh one).
    */
-  sleep(clock: Clock, ms: number): Promise<void> {
-    if (this.#reason) return Promise.reject(this.#reason);
+  sleep(ms: number, sleeper: Sleeper): void {
+    if (this.#reason) return sleeper.interrupt(this.#reason);
     if (this.#controller && !this.#controller.signal.aborted) this.#controller = undefined;
-    return new Promise<void>((resolve, reject) => {
-      const cancel = clock.setTimer(
-        ms,
-        () => {
-          this.#interruptSleep = undefined;
-          resolve();
-        },
-        true,
-      );
-      this.#interruptSleep = (reason) => {
-        this.#interruptSleep = undefined;
-        cancel();
-        reject(reason);
-      };
-    });
+    this.#sleeper = sleeper;
+    this.timers.schedule(this, ms);
+  }
+
+  /** The sleep is over (TimerQueue). */
+  fire(): void {
+    const sleeper = this.#sleeper;
+    this.#sleeper = undefined;
+    if (!sleeper) return;
+    try {
+      sleeper.wake();
+    } catch (error) {
+      sleeper.interrupt(error);
+    }
   }
 
   /** Resolves with the submitted authorization code; rejects when the flow ends first. */
@@ -105,6 +126,8 @@ export class FlowRunner {
 
   /** Stops listening; the flow's work is over. */
   stop(): void {
+    this.#sleeper = undefined;
+    this.timers.cancel(this);
     this.#unsubscribe();
     this.#stopped = true;
     this.#finished?.resolve();
@@ -120,17 +143,5 @@ export class FlowRunner {
       this.#code = code;
       this.#codeWaiter?.(code);
     }
-  }
-}
-
-/** StepBounds whose signal is the runner's of the moment (a class: an object literal with a getter costs a dictionary per flow). */
-class RunnerBounds implements StepBounds {
-  constructor(
-    private readonly runner: FlowRunner,
-    readonly deadline: number,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.runner.signal;
   }
 }

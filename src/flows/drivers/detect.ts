@@ -3,7 +3,7 @@
  * once, then every interval on the injected clock, until found or the flow's deadline; aborts with the flow.
  */
 import type { DetectAuthorization, DetectProvider } from '../../providers/types.js';
-import type { BeginSignIn, Obtained, Started } from './driver.js';
+import { sleepFor, type BeginSignIn, type Obtained, type Started } from './driver.js';
 
 /** Starts a detect sign-in with `provider`. */
 export function detectDriver<B, C>(provider: DetectProvider<B, C>): BeginSignIn {
@@ -24,11 +24,11 @@ export function detectStarted<B, C>(provider: DetectProvider<B, C>, started: Det
         if (credentials) return { kind: 'credentials', credentials };
         const left = run.bounds.deadline - clock.now();
         if (left <= intervalMs) {
-          await clock.sleep(Math.max(0, left), run.bounds.signal);
+          await sleepFor(run, Math.max(0, left));
           return { kind: 'expired' };
         }
         run.observer.onWait?.(intervalMs / 1000, 'interval');
-        await clock.sleep(intervalMs, run.bounds.signal);
+        await sleepFor(run, intervalMs);
       }
     },
   };

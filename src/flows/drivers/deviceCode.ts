@@ -20,10 +20,10 @@ export function deviceCodeStarted<B, G, C>(provider: DeviceCodeProvider<B, G, C>
     },
     secret: auth.secret,
     expiresInSeconds: auth.expiresInSeconds,
-    async obtain(run): Promise<Obtained> {
-      const end = await pollUntilDone(provider, run.ctx, auth, run.bounds, run.observer, run.sleep);
-      if (end.kind !== 'approved') return end;
-      return { kind: 'credentials', credentials: await provider.finish(run.ctx, auth, end.grant, run.bounds) };
-    },
+    // a promise chain, not an async function: a suspended frame here would be kept by every sleeping flow
+    obtain: (run) =>
+      pollUntilDone(provider, run.ctx, auth, run.bounds, run.observer, run).then(
+        async (end): Promise<Obtained> => (end.kind === 'approved' ? { kind: 'credentials', credentials: await provider.finish(run.ctx, auth, end.grant, run.bounds) } : end),
+      ),
   };
 }

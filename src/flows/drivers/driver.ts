@@ -19,16 +19,37 @@ export interface Started {
 /** How waiting ended, short of an exception (ProviderError / TransientProviderError end the flow with their message). */
 export type Obtained = { kind: 'credentials'; credentials: ObtainedCredentials } | { kind: 'denied' } | { kind: 'expired' };
 
+/** What waits in a DriverRun's `sleep`: told when the wait is over, or that the flow ended during it. */
+export interface Sleeper {
+  wake(): void;
+  /** The flow ended (cancel, expiry, shutdown) before the wait was over; `reason` is the abort reason. */
+  interrupt(reason: unknown): void;
+}
+
+/** Waits between steps: after `ms`, calls `sleeper.wake()`; calls `sleeper.interrupt(reason)` instead once the flow ends first. */
+export interface Sleeps {
+  sleep(ms: number, sleeper: Sleeper): void;
+}
+
 /** What a driver gets to run a started flow. */
-export interface DriverRun {
+export interface DriverRun extends Sleeps {
   ctx: ProviderContext;
   /** Aborted when the flow ends (cancel, expiry, shutdown); `deadline` is the flow's expiresAt. */
   bounds: StepBounds;
   observer: PollObserver;
   /** Resolves with the authorization code once one is submitted (callback or paste); rejects on abort. */
   code(): Promise<string>;
-  /** Resolves after `ms` of the flow's clock; rejects on abort. Cheaper than `clock.sleep` with the signal. */
-  sleep(ms: number): Promise<void>;
+  /**
+   * Waits between two steps (Sleeps). A pending flow spends nearly all its life here, so the wait holds no
+   * timer, promise or suspended frame of its own: the sleeper is the only thing kept (see runner.ts). Call it
+   * as a method of the run.
+   */
+  sleep(ms: number, sleeper: Sleeper): void;
+}
+
+/** `run.sleep` as a promise, for drivers whose waits are rare enough to spend one on (rejects with the abort reason). */
+export function sleepFor(run: Sleeps, ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => run.sleep(ms, { wake: resolve, interrupt: reject }));
 }
 
 /** Starts a sign-in with one provider bound in, so the engine never sees its secret types. */

@@ -4,7 +4,8 @@
  * slow down for good when told to, back off on transient failures, and stop at the deadline.
  */
 import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../../providers/errors.js';
-import type { DeviceAuthorization, DeviceCodeProvider, ProviderContext, StepBounds } from '../../providers/types.js';
+import type { DeviceAuthorization, DeviceCodeProvider, PollOutcome, ProviderContext, StepBounds } from '../../providers/types.js';
+import type { Sleeper, Sleeps } from './driver.js';
 
 /** Seconds added to the interval on every `slow_down` (RFC 8628 §3.5). */
 export const SLOW_DOWN_STEP_SECONDS = 5;
@@ -27,58 +28,127 @@ export function backoffSeconds(intervalSeconds: number, failures: number, retryA
   return Math.max(intervalSeconds, exponential, retryAfterSeconds ?? 0);
 }
 
+/** `clock`'s timer, ended by `signal`: the sleep of a loop run outside a flow runner (tests, tools). */
+export function clockSleeps(clock: ProviderContext['clock'], signal: AbortSignal): Sleeps {
+  const sleep = (ms: number, sleeper: Sleeper): void => {
+    if (signal.aborted) return sleeper.interrupt(signal.reason);
+    const onAbort = (): void => {
+      cancel();
+      sleeper.interrupt(signal.reason);
+    };
+    const cancel = clock.setTimer(
+      ms,
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        sleeper.wake();
+      },
+      true,
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+  };
+  return { sleep };
+}
+
 /**
- * Polls `provider` until the user approves, denies, or the code expires. Throws ProviderError for a
- * fatal answer or after MAX_TRANSIENT_FAILURES transient failures in a row; rethrows the abort reason
- * when the signal fires. `sleep` waits between polls (default: the clock's, ended by the signal).
+ * Polls `provider` until the user approves, denies, or the code expires. Rejects with ProviderError for a
+ * fatal answer or after MAX_TRANSIENT_FAILURES transient failures in a row, and with the abort reason when
+ * the flow ends. `waits` sleeps between polls (default: the clock's, ended by the signal).
  */
-export async function pollUntilDone<B, G>(
+export function pollUntilDone<B, G>(
   provider: Pick<DeviceCodeProvider<B, G>, 'poll' | 'label'>,
   ctx: ProviderContext,
   auth: DeviceAuthorization<B>,
   bounds: StepBounds,
   observer: PollObserver = {},
-  sleep: (ms: number) => Promise<void> = (ms) => ctx.clock.sleep(ms, bounds.signal),
+  waits: Sleeps = clockSleeps(ctx.clock, bounds.signal),
 ): Promise<PollEnd<G>> {
-  let interval = Math.max(1, auth.intervalSeconds);
-  let wait = interval;
-  let reason: 'interval' | 'slow_down' | 'retry' = 'interval';
-  let failures = 0;
-  for (;;) {
-    if (ctx.clock.now() + wait * 1000 >= bounds.deadline) {
-      await sleep(Math.max(0, bounds.deadline - ctx.clock.now()));
-      return { kind: 'expired' };
+  return new Promise<PollEnd<G>>((resolve, reject) => new PollLoop(provider, ctx, auth, bounds, observer, waits, resolve, reject).next());
+}
+
+/**
+ * The loop as a plain object rather than an async function: between two polls a flow holds only this (its
+ * sleeper), not a suspended frame per level with their promises (≈ 1.5 KiB a flow, bench/README.md).
+ */
+class PollLoop<B, G> implements Sleeper {
+  #interval: number;
+  /** Seconds until the next poll, and why. */
+  #wait: number;
+  #reason: 'interval' | 'slow_down' | 'retry' = 'interval';
+  #failures = 0;
+  /** The current sleep runs to the deadline: waking from it means the code expired. */
+  #expiring = false;
+
+  constructor(
+    private readonly provider: Pick<DeviceCodeProvider<B, G>, 'poll' | 'label'>,
+    private readonly ctx: ProviderContext,
+    private readonly auth: DeviceAuthorization<B>,
+    private readonly bounds: StepBounds,
+    private readonly observer: PollObserver,
+    private readonly waits: Sleeps,
+    private readonly resolve: (end: PollEnd<G>) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.#interval = Math.max(1, auth.intervalSeconds);
+    this.#wait = this.#interval;
+  }
+
+  /** Sleeps until the next poll, or until the deadline when the next poll would fall after it. */
+  next(): void {
+    const now = this.ctx.clock.now();
+    if (now + this.#wait * 1000 >= this.bounds.deadline) {
+      this.#expiring = true;
+      this.waits.sleep(Math.max(0, this.bounds.deadline - now), this);
+      return;
     }
-    observer.onWait?.(wait, reason);
-    await sleep(wait * 1000);
+    this.observer.onWait?.(this.#wait, this.#reason);
+    this.waits.sleep(this.#wait * 1000, this);
+  }
+
+  wake(): void {
+    if (this.#expiring) return this.resolve({ kind: 'expired' });
+    this.#poll().catch(this.reject);
+  }
+
+  interrupt(reason: unknown): void {
+    this.reject(reason);
+  }
+
+  async #poll(): Promise<void> {
+    let outcome: PollOutcome<G>;
     try {
-      const outcome = await provider.poll(ctx, auth, bounds);
-      failures = 0;
-      switch (outcome.kind) {
-        case 'pending':
-          wait = interval;
-          reason = 'interval';
-          break;
-        case 'slow_down':
-          // the provider's new interval when it sends one (never faster than now), else +5 s for good
-          interval = outcome.intervalSeconds !== undefined
-            ? Math.max(interval, outcome.intervalSeconds)
-            : interval + SLOW_DOWN_STEP_SECONDS;
-          wait = Math.max(interval, outcome.retryAfterSeconds ?? 0);
-          reason = 'slow_down';
-          break;
-        default:
-          return outcome;
-      }
+      outcome = await this.provider.poll(this.ctx, this.auth, this.bounds);
     } catch (error) {
-      if (bounds.signal.aborted) throw bounds.signal.reason;
-      if (!(error instanceof TransientProviderError)) throw error;
-      failures += 1;
-      if (failures >= MAX_TRANSIENT_FAILURES) {
-        throw new ProviderError(`${provider.label} failed ${failures} times in a row: ${error.message} ${TRY_AGAIN_LATER}`);
-      }
-      wait = backoffSeconds(interval, failures, error.retryAfterSeconds);
-      reason = 'retry';
+      return this.#failed(error);
     }
+    this.#failures = 0;
+    switch (outcome.kind) {
+      case 'pending':
+        this.#wait = this.#interval;
+        this.#reason = 'interval';
+        break;
+      case 'slow_down':
+        // the provider's new interval when it sends one (never faster than now), else +5 s for good
+        this.#interval = outcome.intervalSeconds !== undefined
+          ? Math.max(this.#interval, outcome.intervalSeconds)
+          : this.#interval + SLOW_DOWN_STEP_SECONDS;
+        this.#wait = Math.max(this.#interval, outcome.retryAfterSeconds ?? 0);
+        this.#reason = 'slow_down';
+        break;
+      default:
+        return this.resolve(outcome);
+    }
+    this.next();
+  }
+
+  #failed(error: unknown): void {
+    if (this.bounds.signal.aborted) return this.reject(this.bounds.signal.reason);
+    if (!(error instanceof TransientProviderError)) return this.reject(error);
+    this.#failures += 1;
+    if (this.#failures >= MAX_TRANSIENT_FAILURES) {
+      return this.reject(new ProviderError(`${this.provider.label} failed ${this.#failures} times in a row: ${error.message} ${TRY_AGAIN_LATER}`));
+    }
+    this.#wait = backoffSeconds(this.#interval, this.#failures, error.retryAfterSeconds);
+    this.#reason = 'retry';
+    this.next();
   }
 }

@@ -32,5 +32,9 @@ export function resumeStarted(provider: Provider, record: FlowRecord, now: numbe
   // A code submitted before the takeover is already in the record; the new runner would never hear it again.
   const code = record.phase === 'exchanging' ? record.secrets.code : undefined;
   if (code === undefined) return started;
-  return { ...started, obtain: (run) => started.obtain({ ...run, code: () => Promise.resolve(code) }) };
+  return {
+    ...started,
+    obtain: (run) =>
+      started.obtain({ ctx: run.ctx, bounds: run.bounds, observer: run.observer, code: () => Promise.resolve(code), sleep: (ms, sleeper) => run.sleep(ms, sleeper) }),
+  };
 }
