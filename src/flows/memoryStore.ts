@@ -1,6 +1,7 @@
 /** The default FlowStore: records in this process's memory, timers on the injected clock. */
 import { ENDED_FLOW_TTL_MS } from '../limits.js';
 import type { Clock } from '../util/clock.js';
+import { TimerQueue, type TimerEntry } from '../util/timerQueue.js';
 import { EXPIRING_PHASES, isEnded, type FlowChange, type FlowRecord } from './flow.js';
 import type { CreateResult, FlowCondition, FlowListener, FlowStore } from './store.js';
 
@@ -14,14 +15,18 @@ export class MemoryFlowStore implements FlowStore {
   readonly #records = new Map<string, FlowRecord>();
   /** Single-flight key → id of the flow holding it (flows not yet ended). */
   readonly #active = new Map<string, string>();
-  readonly #listeners = new Map<string, Set<FlowListener>>();
-  /** Expiry or forgetting timer of each record. */
-  readonly #timers = new Map<string, () => void>();
+  /** A flow's listener, or a Set once it has several (nearly every flow has exactly one: its runner). */
+  readonly #listeners = new Map<string, FlowListener | Set<FlowListener>>();
+  /** Each record's one timer (expiry while it waits, forgetting once it ended), all on one clock timer. */
+  readonly #timers = new Map<string, RecordTimer>();
+  readonly #queue: TimerQueue;
 
   constructor(
     private readonly clock: Clock,
     private readonly endedTtlMs = ENDED_FLOW_TTL_MS,
-  ) {}
+  ) {
+    this.#queue = new TimerQueue(clock);
+  }
 
   async create(record: FlowRecord, limits: { maxPending: number }): Promise<CreateResult> {
     const key = flowKey(record.providerId, record.home);
@@ -63,7 +68,9 @@ export class MemoryFlowStore implements FlowStore {
     this.#records.set(id, next);
     if (isEnded(next) && !isEnded(current)) this.#release(next);
     this.#schedule(next);
-    for (const listener of [...(this.#listeners.get(id) ?? [])]) listener(next);
+    const heard = this.#listeners.get(id);
+    if (typeof heard === 'function') heard(next);
+    else if (heard) for (const listener of [...heard]) listener(next);
     return next;
   }
 
@@ -75,17 +82,24 @@ export class MemoryFlowStore implements FlowStore {
   }
 
   subscribe(id: string, listener: FlowListener): () => void {
-    let set = this.#listeners.get(id);
-    if (!set) this.#listeners.set(id, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.#listeners.get(id) === set) this.#listeners.delete(id);
-    };
+    const heard = this.#listeners.get(id);
+    if (heard === undefined) this.#listeners.set(id, listener);
+    else if (typeof heard === 'function') this.#listeners.set(id, new Set([heard, listener]));
+    else heard.add(listener);
+    return () => this.#unsubscribe(id, listener);
+  }
+
+  #unsubscribe(id: string, listener: FlowListener): void {
+    const heard = this.#listeners.get(id);
+    if (heard === listener) this.#listeners.delete(id);
+    else if (heard instanceof Set) {
+      heard.delete(listener);
+      if (heard.size === 0) this.#listeners.delete(id);
+    }
   }
 
   async close(): Promise<void> {
-    for (const cancel of this.#timers.values()) cancel();
+    this.#queue.clear();
     this.#timers.clear();
   }
 
@@ -97,29 +111,52 @@ export class MemoryFlowStore implements FlowStore {
 
   /** Sets the one timer a record needs: expiry while it waits, forgetting once it ended, none otherwise. */
   #schedule(record: FlowRecord): void {
-    this.#timers.get(record.id)?.();
-    this.#timers.delete(record.id);
     const { id } = record;
-    if (isEnded(record)) {
-      const at = (record.endedAt ?? this.clock.now()) + this.endedTtlMs;
-      this.#timers.set(id, this.clock.setTimer(at - this.clock.now(), () => this.#forget(id)));
-    } else if (record.status === 'pending' && EXPIRING_PHASES.includes(record.phase)) {
-      this.#timers.set(
-        id,
-        this.clock.setTimer(record.expiresAt - this.clock.now(), () => {
-          this.#timers.delete(id);
-          this.#apply(id, { status: 'pending', phases: EXPIRING_PHASES }, { status: 'expired', phase: 'ended', endedAt: this.clock.now() });
-        }),
-      );
+    let at: number | undefined;
+    if (isEnded(record)) at = (record.endedAt ?? this.clock.now()) + this.endedTtlMs;
+    else if (record.status === 'pending' && EXPIRING_PHASES.includes(record.phase)) at = record.expiresAt;
+    let timer = this.#timers.get(id);
+    if (at === undefined) {
+      if (timer) this.#queue.cancel(timer);
+      return;
     }
+    if (!timer) this.#timers.set(id, (timer = new RecordTimer(id, this.#onDue)));
+    if (timer.slot < 0 || timer.dueAt !== at) this.#queue.schedule(timer, at - this.clock.now());
   }
 
+  /** A record's timer fell due: a waiting flow expires, an ended one is forgotten. */
+  readonly #onDue = (id: string): void => {
+    const record = this.#records.get(id);
+    if (record && !isEnded(record)) {
+      this.#apply(id, { status: 'pending', phases: EXPIRING_PHASES }, { status: 'expired', phase: 'ended', endedAt: this.clock.now() });
+    } else {
+      this.#forget(id);
+    }
+  };
+
   #forget(id: string): void {
-    this.#timers.get(id)?.();
+    const timer = this.#timers.get(id);
+    if (timer) this.#queue.cancel(timer);
     this.#timers.delete(id);
     this.#records.delete(id);
     const listeners = this.#listeners.get(id);
     this.#listeners.delete(id);
-    listeners?.clear();
+    if (listeners instanceof Set) listeners.clear();
+  }
+}
+
+/** A record's place in the store's TimerQueue. */
+class RecordTimer implements TimerEntry {
+  dueAt = 0;
+  order = 0;
+  slot = -1;
+
+  constructor(
+    readonly id: string,
+    private readonly onDue: (id: string) => void,
+  ) {}
+
+  fire(): void {
+    this.onDue(this.id);
   }
 }
