@@ -135,8 +135,8 @@ async function main(): Promise<void> {
     if (beforeSnap) {
       const afterSnap = await server.snapshot();
       printSnapshotDiff(summariseSnapshot(beforeSnap), summariseSnapshot(afterSnap), FLOWS);
-      rmSync(beforeSnap);
-      rmSync(afterSnap);
+      if (!process.env.BENCH_KEEP) rmSync(beforeSnap);
+      if (!process.env.BENCH_KEEP) rmSync(afterSnap); else process.stdout.write(`snapshots: ${beforeSnap} ${afterSnap}\n`);
     }
   } finally {
     await server?.close();

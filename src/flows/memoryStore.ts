@@ -5,16 +5,15 @@ import { TimerQueue, type TimerEntry } from '../util/timerQueue.js';
 import { EXPIRING_PHASES, isEnded, type FlowChange, type FlowRecord } from './flow.js';
 import type { CreateResult, FlowCondition, FlowListener, FlowStore } from './store.js';
 
-/** The single-flight key of a provider and home. */
-export function flowKey(providerId: string, home: string): string {
-  return `${providerId}\u0000${home}`;
-}
-
 /** Keeps flows in memory; every operation runs to completion before the next, so each is atomic. */
 export class MemoryFlowStore implements FlowStore {
   readonly #records = new Map<string, FlowRecord>();
-  /** Single-flight key → id of the flow holding it (flows not yet ended). */
-  readonly #active = new Map<string, string>();
+  /**
+   * Single flight: provider → home → id of the flow holding it (flows not yet ended). Two levels rather than a
+   * joined key: the home string is the record's own, so a pending flow costs no key string of its own.
+   */
+  readonly #active = new Map<string, Map<string, string>>();
+  #activeCount = 0;
   /** A flow's listener, or a Set once it has several (nearly every flow has exactly one: its runner). */
   readonly #listeners = new Map<string, FlowListener | Set<FlowListener>>();
   /** Each record's one timer (expiry while it waits, forgetting once it ended), all on one clock timer. */
@@ -29,14 +28,16 @@ export class MemoryFlowStore implements FlowStore {
   }
 
   async create(record: FlowRecord, limits: { maxPending: number }): Promise<CreateResult> {
-    const key = flowKey(record.providerId, record.home);
-    const holder = this.#active.get(key);
+    const holder = this.#active.get(record.providerId)?.get(record.home);
     const existing = holder === undefined ? undefined : this.#records.get(holder);
     if (existing) return { kind: 'joined', record: existing };
-    if (this.#active.size >= limits.maxPending) return { kind: 'full' };
+    if (this.#activeCount >= limits.maxPending) return { kind: 'full' };
     const stored = Object.freeze({ ...record });
     this.#records.set(stored.id, stored);
-    this.#active.set(key, stored.id);
+    let homes = this.#active.get(stored.providerId);
+    if (!homes) this.#active.set(stored.providerId, (homes = new Map()));
+    if (!homes.has(stored.home)) this.#activeCount += 1;
+    homes.set(stored.home, stored.id);
     this.#schedule(stored);
     return { kind: 'created', record: stored };
   }
@@ -46,12 +47,12 @@ export class MemoryFlowStore implements FlowStore {
   }
 
   async active(providerId: string, home: string): Promise<FlowRecord | undefined> {
-    const id = this.#active.get(flowKey(providerId, home));
+    const id = this.#active.get(providerId)?.get(home);
     return id === undefined ? undefined : this.#records.get(id);
   }
 
   async countActive(): Promise<number> {
-    return this.#active.size;
+    return this.#activeCount;
   }
 
   async update(id: string, when: FlowCondition, change: FlowChange): Promise<FlowRecord | undefined> {
@@ -105,8 +106,11 @@ export class MemoryFlowStore implements FlowStore {
 
   /** Frees the single-flight key (when this record still holds it). */
   #release(record: FlowRecord): void {
-    const key = flowKey(record.providerId, record.home);
-    if (this.#active.get(key) === record.id) this.#active.delete(key);
+    const homes = this.#active.get(record.providerId);
+    if (homes?.get(record.home) !== record.id) return;
+    homes.delete(record.home);
+    this.#activeCount -= 1;
+    if (homes.size === 0) this.#active.delete(record.providerId);
   }
 
   /** Sets the one timer a record needs: expiry while it waits, forgetting once it ended, none otherwise. */

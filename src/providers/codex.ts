@@ -139,11 +139,23 @@ export function processUserCodeResponse(issuer: string, res: ProviderResponse, n
   const secret: CodexDeviceSecret = { issuer, deviceAuthId };
   return {
     userCode,
-    verificationUri: `${issuer}/codex/device`,
+    verificationUri: devicePage(issuer),
     expiresInSeconds: expiresInSeconds(fields, nowMs),
     intervalSeconds: normalizeInterval(fields.interval),
     secret,
   };
+}
+
+/** Each issuer's device page, built once: every pending flow keeps it (a string of its own per flow before). */
+const devicePages = new Map<string, string>();
+
+function devicePage(issuer: string): string {
+  let page = devicePages.get(issuer);
+  if (page === undefined) {
+    if (devicePages.size >= 16) devicePages.clear(); // issuers come from the configuration: a handful at most
+    devicePages.set(issuer, (page = `${issuer}/codex/device`));
+  }
+  return page;
 }
 
 /** Builds one poll: POST <issuer>/api/accounts/deviceauth/token with `{device_auth_id, user_code}`. */

@@ -17,8 +17,25 @@ export interface IssuerChoice {
   envName: string;
 }
 
+/**
+ * Choices made, per configuration (read once at start-up and never changed): every sign-in asks, and a fresh
+ * URL parse and issuer string per flow was garbage at every start and a string kept by every pending flow.
+ */
+const chosen = new WeakMap<ProviderConfig['issuers'], Map<string, IssuerChoice>>();
+
 /** Reads the provider's issuer override from the configuration (validated: plain http only for loopback), else `fallback`. */
 export function resolveIssuer(config: ProviderConfig, providerId: string, fallback: string): IssuerChoice {
+  let byProvider = chosen.get(config.issuers);
+  const key = `${providerId} ${fallback}`;
+  const known = byProvider?.get(key);
+  if (known) return known;
+  const choice = chooseIssuer(config, providerId, fallback);
+  if (!byProvider) chosen.set(config.issuers, (byProvider = new Map()));
+  byProvider.set(key, choice);
+  return choice;
+}
+
+function chooseIssuer(config: ProviderConfig, providerId: string, fallback: string): IssuerChoice {
   const envName = issuerEnvName(providerId);
   const raw = config.issuers[envName]?.trim();
   let url: string;
@@ -29,5 +46,5 @@ export function resolveIssuer(config: ProviderConfig, providerId: string, fallba
   }
   const parsed = new URL(url);
   const loopback = isLoopbackHost(parsed.hostname);
-  return { url, overridden: Boolean(raw), loopback, insecure: loopback && parsed.protocol === 'http:', envName };
+  return Object.freeze({ url, overridden: Boolean(raw), loopback, insecure: loopback && parsed.protocol === 'http:', envName });
 }
