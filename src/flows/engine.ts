@@ -17,7 +17,7 @@ import { describeFailure, safeMessage } from '../util/secrets.js';
 import { driverFor, type Obtained, type PollObserver, type Started } from './drivers/index.js';
 import { CANCELLABLE_PHASES, COMMITTABLE_PHASES, isEnded, type FlowRecord, type FlowStatus } from './flow.js';
 import { MemoryFlowStore } from './memoryStore.js';
-import { FlowRunner } from './runner.js';
+import { FlowRunner, type RunnerOutcome } from './runner.js';
 import type { FlowStore } from './store.js';
 import type { FlowLease, FlowLeases } from './lease.js';
 import { resumeStarted } from './drivers/resume.js';
@@ -138,7 +138,7 @@ export class FlowEngine {
   async #begin(provider: Provider, record: FlowRecord, options: Omit<BeginOptions, 'flowId'> & StartOptions): Promise<FlowRecord> {
     const { clock, logger } = this.options;
     const { id } = record;
-    const runner = new FlowRunner(this.store, id, this.#timers, this.#ctx, this.#observer);
+    const runner = new FlowRunner(this.store, id, this.#timers, this.#ctx, this.#observer, this.#outcome);
     this.#runners.set(id, runner);
     this.#hold(runner, await this.options.leases?.take(id));
     let started: Started;
@@ -191,14 +191,15 @@ export class FlowEngine {
 
   /**
    * Runs a started flow in the background; a failure of the store itself (Redis away too long) is logged, never
-   * thrown. No async frame waits here while the flow is pending: one reaction on the driver's promise.
+   * thrown. Nothing of the engine waits here while the flow is pending: the runner hears the driver's outcome.
    */
   #drive(provider: Provider, record: FlowRecord, started: Started, runner: FlowRunner): void {
-    runner.deadline = record.expiresAt;
-    void started.obtain(runner).then(
-      (end) => this.#settle(provider, record, runner, end),
-      (error: unknown) => this.#settle(provider, record, runner, undefined, error),
-    );
+    runner.drive(provider, record);
+    try {
+      started.obtain(runner, runner);
+    } catch (error) {
+      runner.reject(error); // a driver that throws instead of reporting fails its flow like one that reports
+    }
   }
 
   /** Ties a lease to the runner: losing it stops the runner (another replica drives the flow now). */
@@ -219,7 +220,7 @@ export class FlowEngine {
       await lease.release();
       return false;
     }
-    const runner = new FlowRunner(this.store, record.id, this.#timers, this.#ctx, this.#observer);
+    const runner = new FlowRunner(this.store, record.id, this.#timers, this.#ctx, this.#observer, this.#outcome);
     this.#runners.set(record.id, runner);
     this.#hold(runner, lease);
     // the flow may have ended between the read that found it and the runner's subscription
@@ -232,6 +233,11 @@ export class FlowEngine {
     this.#drive(provider, current, started, runner);
     return true;
   }
+
+  /** Hears every runner's outcome (one function for all: see FlowRunner). */
+  readonly #outcome: RunnerOutcome = (runner, end, error) => {
+    if (runner.driving) void this.#settle(runner.driving.provider, runner.driving.record, runner, end, error);
+  };
 
   /** Ends a flow whose driver has finished waiting: `end` when it obtained an outcome, else the `error` it failed with. */
   async #settle(provider: Provider, record: FlowRecord, runner: FlowRunner, end: Obtained | undefined, error?: unknown): Promise<void> {

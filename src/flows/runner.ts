@@ -11,20 +11,25 @@
  * awaited) and dropped again at the next sleep: a Node AbortSignal is an EventTarget with a hidden class of
  * its own, about 0.9 KiB per flow with its listeners.
  */
-import type { ProviderContext, StepBounds } from '../providers/types.js';
+import type { Provider, ProviderContext, StepBounds } from '../providers/types.js';
 import type { TimerEntry, TimerQueue } from '../util/timerQueue.js';
-import type { DriverRun, Sleeper } from './drivers/driver.js';
+import type { Done, DriverRun, Obtained, Sleeper } from './drivers/driver.js';
 import type { PollObserver } from './drivers/poller.js';
 import { isEnded, type FlowRecord } from './flow.js';
 import type { FlowStore } from './store.js';
 
-export class FlowRunner implements DriverRun, StepBounds, TimerEntry {
+/** Hears how the driver's wait ended: `end`, or the `error` it failed with. */
+export type RunnerOutcome = (runner: FlowRunner, end: Obtained | undefined, error?: unknown) => void;
+
+export class FlowRunner implements DriverRun, StepBounds, TimerEntry, Done<Obtained> {
   // TimerEntry: owned by the engine's TimerQueue
   dueAt = 0;
   order = 0;
   slot = -1;
   /** The flow's expiresAt once it runs (StepBounds). */
   deadline = Infinity;
+  /** What the runner drives once its flow has started (the provider and the record it started with). */
+  driving: { readonly provider: Provider; readonly record: FlowRecord } | undefined;
   #controller: AbortController | undefined;
   /** Set once the flow's work must stop. */
   #reason: Error | undefined;
@@ -34,6 +39,8 @@ export class FlowRunner implements DriverRun, StepBounds, TimerEntry {
   #code: string | undefined;
   #codeWaiter: ((code: string) => void) | undefined;
   #stopped = false;
+  /** The driver reported how its wait ended (it may do so once). */
+  #settled = false;
   /** Made only when someone waits for the stop (shutdown, for a flow that is committing): most runners never need one. */
   #finished: { promise: Promise<void>; resolve: () => void } | undefined;
 
@@ -43,6 +50,8 @@ export class FlowRunner implements DriverRun, StepBounds, TimerEntry {
     private readonly timers: TimerQueue,
     readonly ctx: ProviderContext,
     readonly observer: PollObserver,
+    /** Shared by every runner of an engine, so the driver's report costs no closure per flow. */
+    private readonly outcome: RunnerOutcome,
   ) {
     this.#unsubscribe = store.subscribe(id, (record) => this.#onChange(record));
   }
@@ -95,6 +104,26 @@ export class FlowRunner implements DriverRun, StepBounds, TimerEntry {
     if (this.#controller && !this.#controller.signal.aborted) this.#controller = undefined;
     this.#sleeper = sleeper;
     this.timers.schedule(this, ms);
+  }
+
+  /** Starts driving `record` with `provider`: its deadline bounds every step from now on. */
+  drive(provider: Provider, record: FlowRecord): void {
+    this.deadline = record.expiresAt;
+    this.driving = { provider, record };
+  }
+
+  /** The driver obtained its outcome (Done). */
+  resolve(end: Obtained): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.outcome(this, end);
+  }
+
+  /** The driver failed or was aborted (Done). */
+  reject(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.outcome(this, undefined, error);
   }
 
   /** The sleep is over (TimerQueue). */

@@ -4,7 +4,7 @@
  * The wait ends with the flow: cancel and expiry abort it.
  */
 import type { AuthorizationCodeProvider, CodeAuthorization } from '../../providers/types.js';
-import type { BeginSignIn, Started } from './driver.js';
+import { settle, type BeginSignIn, type Started } from './driver.js';
 
 /** Starts an authorization-code sign-in with `provider`. */
 export function authorizationCodeDriver<B, C>(provider: AuthorizationCodeProvider<B, C>): BeginSignIn {
@@ -18,9 +18,10 @@ export function authorizationCodeStarted<B, C>(provider: AuthorizationCodeProvid
     secret: started.secret,
     ...(started.callbackNonce !== undefined && { callbackNonce: started.callbackNonce }),
     expiresInSeconds: started.expiresInSeconds,
-    async obtain(run) {
-      const code = await run.code();
-      return { kind: 'credentials', credentials: await provider.exchange(run.ctx, started.secret, code, run.bounds) };
-    },
+    obtain: (run, done) =>
+      settle(
+        run.code().then(async (code) => ({ kind: 'credentials', credentials: await provider.exchange(run.ctx, started.secret, code, run.bounds) }) as const),
+        done,
+      ),
   };
 }

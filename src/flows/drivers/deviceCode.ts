@@ -1,7 +1,7 @@
 /** The device-code driver (RFC 8628 and OpenAI's device auth): show a code, poll until approved, finish. */
 import type { DeviceAuthorization, DeviceCodeProvider } from '../../providers/types.js';
-import type { BeginSignIn, Obtained, Started } from './driver.js';
-import { pollUntilDone } from './poller.js';
+import type { BeginSignIn, Done, DriverRun, Obtained, Started } from './driver.js';
+import { PollLoop, type PollEnd } from './poller.js';
 
 /** Starts a device-code sign-in with `provider`; waiting polls at the provider's interval until the deadline. */
 export function deviceCodeDriver<B, G, C>(provider: DeviceCodeProvider<B, G, C>): BeginSignIn {
@@ -20,10 +20,28 @@ export function deviceCodeStarted<B, G, C>(provider: DeviceCodeProvider<B, G, C>
     },
     secret: auth.secret,
     expiresInSeconds: auth.expiresInSeconds,
-    // a promise chain, not an async function: a suspended frame here would be kept by every sleeping flow
-    obtain: (run) =>
-      pollUntilDone(provider, run.ctx, auth, run.bounds, run.observer, run).then(
-        async (end): Promise<Obtained> => (end.kind === 'approved' ? { kind: 'credentials', credentials: await provider.finish(run.ctx, auth, end.grant, run.bounds) } : end),
-      ),
+    obtain: (run, done) => new PollLoop(provider, run.ctx, auth, run.bounds, run.observer, run, new Finish(provider, auth, run, done)).next(),
   };
+}
+
+/** Turns the polling's end into the flow's: an approval is finished into credentials. */
+class Finish<B, G, C> implements Done<PollEnd<G>> {
+  constructor(
+    private readonly provider: DeviceCodeProvider<B, G, C>,
+    private readonly auth: DeviceAuthorization<B>,
+    private readonly run: DriverRun,
+    private readonly done: Done<Obtained>,
+  ) {}
+
+  resolve(end: PollEnd<G>): void {
+    if (end.kind !== 'approved') return this.done.resolve(end);
+    this.provider.finish(this.run.ctx, this.auth, end.grant, this.run.bounds).then(
+      (credentials) => this.done.resolve({ kind: 'credentials', credentials }),
+      (error: unknown) => this.done.reject(error),
+    );
+  }
+
+  reject(error: unknown): void {
+    this.done.reject(error);
+  }
 }

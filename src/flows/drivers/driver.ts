@@ -13,7 +13,25 @@ export interface Started {
   /** The nonce a callback to this flow must carry (authorization-code flows with a callback). */
   callbackNonce?: string;
   expiresInSeconds: number;
-  obtain(run: DriverRun): Promise<Obtained>;
+  /**
+   * Waits for the credentials and reports how waiting ended to `done`, once (a failure as `done.reject`, never
+   * thrown). A callback, not a promise: a pending flow would otherwise keep a promise chain alive per level.
+   */
+  obtain(run: DriverRun, done: Done<Obtained>): void;
+}
+
+/** Where an outcome is reported: exactly one of the two, once. */
+export interface Done<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** Reports `promise`'s outcome to `done` (for drivers written as async functions). */
+export function settle<T>(promise: Promise<T>, done: Done<T>): void {
+  promise.then(
+    (value) => done.resolve(value),
+    (error: unknown) => done.reject(error),
+  );
 }
 
 /** How waiting ended, short of an exception (ProviderError / TransientProviderError end the flow with their message). */

@@ -5,7 +5,7 @@
  */
 import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../../providers/errors.js';
 import type { DeviceAuthorization, DeviceCodeProvider, PollOutcome, ProviderContext, StepBounds } from '../../providers/types.js';
-import type { Sleeper, Sleeps } from './driver.js';
+import type { Done, Sleeper, Sleeps } from './driver.js';
 
 /** Seconds added to the interval on every `slow_down` (RFC 8628 §3.5). */
 export const SLOW_DOWN_STEP_SECONDS = 5;
@@ -62,14 +62,15 @@ export function pollUntilDone<B, G>(
   observer: PollObserver = {},
   waits: Sleeps = clockSleeps(ctx.clock, bounds.signal),
 ): Promise<PollEnd<G>> {
-  return new Promise<PollEnd<G>>((resolve, reject) => new PollLoop(provider, ctx, auth, bounds, observer, waits, resolve, reject).next());
+  return new Promise<PollEnd<G>>((resolve, reject) => new PollLoop(provider, ctx, auth, bounds, observer, waits, { resolve, reject }).next());
 }
 
 /**
  * The loop as a plain object rather than an async function: between two polls a flow holds only this (its
- * sleeper), not a suspended frame per level with their promises (≈ 1.5 KiB a flow, bench/README.md).
+ * sleeper), not a suspended frame per level with their promises (≈ 1.5 KiB a flow, bench/README.md). It
+ * reports to `done` once; `next()` starts it.
  */
-class PollLoop<B, G> implements Sleeper {
+export class PollLoop<B, G> implements Sleeper {
   #interval: number;
   /** Seconds until the next poll, and why. */
   #wait: number;
@@ -85,8 +86,7 @@ class PollLoop<B, G> implements Sleeper {
     private readonly bounds: StepBounds,
     private readonly observer: PollObserver,
     private readonly waits: Sleeps,
-    private readonly resolve: (end: PollEnd<G>) => void,
-    private readonly reject: (error: unknown) => void,
+    private readonly done: Done<PollEnd<G>>,
   ) {
     this.#interval = Math.max(1, auth.intervalSeconds);
     this.#wait = this.#interval;
@@ -105,12 +105,12 @@ class PollLoop<B, G> implements Sleeper {
   }
 
   wake(): void {
-    if (this.#expiring) return this.resolve({ kind: 'expired' });
-    this.#poll().catch(this.reject);
+    if (this.#expiring) return this.done.resolve({ kind: 'expired' });
+    this.#poll().catch((error: unknown) => this.done.reject(error));
   }
 
   interrupt(reason: unknown): void {
-    this.reject(reason);
+    this.done.reject(reason);
   }
 
   async #poll(): Promise<void> {
@@ -135,17 +135,17 @@ class PollLoop<B, G> implements Sleeper {
         this.#reason = 'slow_down';
         break;
       default:
-        return this.resolve(outcome);
+        return this.done.resolve(outcome);
     }
     this.next();
   }
 
   #failed(error: unknown): void {
-    if (this.bounds.signal.aborted) return this.reject(this.bounds.signal.reason);
-    if (!(error instanceof TransientProviderError)) return this.reject(error);
+    if (this.bounds.signal.aborted) return this.done.reject(this.bounds.signal.reason);
+    if (!(error instanceof TransientProviderError)) return this.done.reject(error);
     this.#failures += 1;
     if (this.#failures >= MAX_TRANSIENT_FAILURES) {
-      return this.reject(new ProviderError(`${this.provider.label} failed ${this.#failures} times in a row: ${error.message} ${TRY_AGAIN_LATER}`));
+      return this.done.reject(new ProviderError(`${this.provider.label} failed ${this.#failures} times in a row: ${error.message} ${TRY_AGAIN_LATER}`));
     }
     this.#wait = backoffSeconds(this.#interval, this.#failures, error.retryAfterSeconds);
     this.#reason = 'retry';

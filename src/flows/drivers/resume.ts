@@ -34,7 +34,10 @@ export function resumeStarted(provider: Provider, record: FlowRecord, now: numbe
   if (code === undefined) return started;
   return {
     ...started,
-    obtain: (run) =>
-      started.obtain({ ctx: run.ctx, bounds: run.bounds, observer: run.observer, code: () => Promise.resolve(code), sleep: (ms, sleeper) => run.sleep(ms, sleeper) }),
+    obtain: (run, done) =>
+      started.obtain(
+        { ctx: run.ctx, bounds: run.bounds, observer: run.observer, code: () => Promise.resolve(code), sleep: (ms, sleeper) => run.sleep(ms, sleeper) },
+        done,
+      ),
   };
 }
