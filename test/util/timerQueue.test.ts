@@ -1,7 +1,8 @@
 /** The TimerQueue behind every sleeping flow and every stored record's expiry: many entries on one clock timer. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TimerQueue, UNQUEUED, type TimerEntry } from '../../src/util/timerQueue.js';
+import type { Clock } from '../../src/util/clock.js';
+import { FIRE_BUDGET_MS, TimerQueue, UNQUEUED, type TimerEntry } from '../../src/util/timerQueue.js';
 import { ManualClock } from '../helpers/clock.js';
 
 /** An entry that writes its name and the clock's time into `log` when it fires. */
@@ -91,6 +92,43 @@ test('an entry that reschedules itself at 0 ms fires again on the next pass, not
   await clock.advance(10);
   assert.deepEqual(log, ['self@10', 'other@10', 'self@10', 'self@10', 'self@10']);
   assert.equal(queue.size, 0);
+});
+
+test('entries due together fire in passes of bounded length, so the event loop serves requests between them', async () => {
+  let passes = 0;
+  /** A fresh manual clock, counting how often the queue's own timer runs. */
+  const counting = (clock: ManualClock): Clock => ({
+    now: () => clock.now(),
+    sleep: (ms, signal) => clock.sleep(ms, signal),
+    setTimer: (ms, fn) =>
+      clock.setTimer(ms, () => {
+        passes += 1;
+        fn();
+      }),
+  });
+  const run = async (spinMs: number): Promise<string[]> => {
+    const clock = new ManualClock(start);
+    const queue = new TimerQueue(counting(clock));
+    const log: string[] = [];
+    passes = 0;
+    for (let i = 0; i < 20; i++) {
+      queue.schedule(
+        entry(`e${i}`, log, clock, () => {
+          const until = performance.now() + spinMs;
+          while (performance.now() < until); // an entry that takes spinMs of real time
+        }),
+        10,
+      );
+    }
+    await clock.advance(10);
+    return log;
+  };
+  const cheap = await run(0);
+  assert.equal(cheap.length, 20);
+  assert.equal(passes, 1, 'cheap entries all fire in one pass');
+  const slow = await run(FIRE_BUDGET_MS / 4);
+  assert.deepEqual(slow, cheap, 'every entry fires, in order, at its due time');
+  assert.ok(passes >= 3, `20 entries of a quarter budget each fire in at least 3 passes (${passes})`);
 });
 
 test('clear empties the queue and lets its clock timer go', () => {
