@@ -191,7 +191,9 @@ function profileFolder(root: string, name: string): HomeResolution {
     st = undefined;
   }
   if (st?.isSymbolicLink()) throw new ProfileError(refusedText(home, 'a symbolic link'));
-  if (st?.isDirectory() && canonical(home) !== path.join(canonical(root), 'profiles', name)) {
+  // the folder resolves inside the root exactly when neither it (checked above) nor `profiles` is a link: one
+  // lstat, where comparing real paths cost a realpath of each (a syscall per component), at every sign-in
+  if (st?.isDirectory() && isLink(profiles)) {
     throw new ProfileError(refusedText(home, `a folder that resolves outside ${root} (its profiles folder is a link)`));
   }
   if (!st?.isDirectory()) {
@@ -201,6 +203,15 @@ function profileFolder(root: string, name: string): HomeResolution {
     );
   }
   return { root, home, profile: name };
+}
+
+/** True when `p` is a symbolic link (false when it is missing or unreadable). */
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** listProfiles for an error message: never throws. */
