@@ -8,7 +8,10 @@
  *   - with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>", the profile's top functions by self time.
  *
  * Run: `npm run build && node dist/bench/profile.js`. Settings: BENCH_FLOWS=10000, BENCH_LOAD_S=0 (seconds of
- * wrk at 100 connections after holding), BENCH_HOLD_S=10, BENCH_SNAPSHOT=1, BENCH_NODE_ARGS.
+ * wrk at 100 connections after holding), BENCH_HOLD_S=10, BENCH_SNAPSHOT=1, BENCH_NODE_ARGS, BENCH_WARM=1 (idle
+ * read after 2 s of polls for an unknown flow, as the comparison's warm baseline), BENCH_IDLE_GC=0 (no full
+ * collection at idle, as in the comparison: the first one resets V8's old-generation limit, which changes how
+ * much of the opening's garbage is still held when the flows are measured).
  * Not part of `npm run bench`: it is for finding costs, not for the comparison.
  */
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -106,21 +109,29 @@ async function main(): Promise<void> {
   try {
     server = await forkServer({ home: root.root, codexIssuer: fake.issuer, maxPending: FLOWS + 10 });
     await sleep(1000);
+    if (process.env.BENCH_WARM === '1') {
+      // the comparison's warm idle baseline (compare.ts idleRss): 2 s of polls for an unknown flow first
+      await load(server.url, '/api/onboarding/oauth/poll', ['0'.repeat(32)], 10, 2);
+      await sleep(1000);
+    }
     const idleRss = rssOf(server.pid);
-    const idle = await server.stats();
+    // BENCH_IDLE_GC=0: no full collection at idle, as in the comparison (a collection resets V8's old-generation limit)
+    const idle = process.env.BENCH_IDLE_GC === '0' ? await server.rawStats() : await server.stats();
     const beforeSnap = SNAPSHOT ? await server.snapshot() : undefined;
     const t0 = Date.now();
     const ids = (await startFlows(server.url, root.profiles, 32)).map((f) => f.flow_id);
     process.stdout.write(`opened ${formatInt(FLOWS)} flows in ${((Date.now() - t0) / 1000).toFixed(1)} s, RSS ${(rssOf(server.pid) / 2 ** 20).toFixed(1)} MiB\n`);
     await sleep((INTERVAL_S + 1) * 1000);
-    process.stdout.write(`after the first polls: RSS ${(rssOf(server.pid) / 2 ** 20).toFixed(1)} MiB\n`);
+    const firstRss = rssOf(server.pid);
+    process.stdout.write(`${memoryLine('after the first polls', await server.rawStats(), firstRss)}\n`);
     const polls0 = (await fake.counts()).poll;
     await server.resetDelay();
     await sleep(HOLD_S * 1000);
     const polls = ((await fake.counts()).poll - polls0) / HOLD_S;
     const heldRss = rssOf(server.pid);
+    const raw = await server.rawStats();
     const held = await server.stats();
-    process.stdout.write(`${memoryLine('idle', idle, idleRss)}\n${memoryLine('held', held, heldRss)}\n`);
+    process.stdout.write(`${memoryLine('idle', idle, idleRss)}\n${memoryLine('held before a collection', raw, heldRss)}\n${memoryLine('held', held, heldRss)}\n`);
     const mib = (n: number) => (n / 2 ** 20).toFixed(1);
     process.stdout.write(`held spaces (committed/used MiB): ${held.spaces.filter((s) => s.sizeBytes > 0).map((s) => `${s.name} ${mib(s.sizeBytes)}/${mib(s.usedBytes)}`).join(', ')}\n`);
     process.stdout.write(

@@ -39,7 +39,8 @@ export interface ServerStats {
 /** A request from the parent. */
 export interface ChildRequest {
   id: number;
-  type: 'stats' | 'resetDelay' | 'snapshot' | 'close';
+  /** `stats` collects garbage first (heap figures are then live memory); `rawStats` reads the heap as it is. */
+  type: 'stats' | 'rawStats' | 'resetDelay' | 'snapshot' | 'close';
 }
 
 /** A message to the parent. */
@@ -82,10 +83,10 @@ async function main(): Promise<void> {
   const beyond = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);
   const gc = (globalThis as { gc?: () => void }).gc;
 
-  const stats = async (): Promise<ServerStats> => {
+  const stats = async (collect = true): Promise<ServerStats> => {
     // delay first: the collection below is our own pause, not the server's
     const d: DelayStats = { p50Ms: beyond(delay.percentile(50)), p99Ms: beyond(delay.percentile(99)), maxMs: beyond(delay.max) };
-    gc?.();
+    if (collect) gc?.();
     const mem = process.memoryUsage();
     const spaces = getHeapSpaceStatistics();
     const newSpace = spaces.find((s) => s.space_name === 'new_space');
@@ -107,7 +108,9 @@ async function main(): Promise<void> {
   };
 
   process.on('message', (request: ChildRequest) => {
-    if (request.type === 'stats') return void stats().then((s) => send({ type: 'reply', id: request.id, stats: s }));
+    if (request.type === 'stats' || request.type === 'rawStats') {
+      return void stats(request.type === 'stats').then((s) => send({ type: 'reply', id: request.id, stats: s }));
+    }
     if (request.type === 'snapshot') return send({ type: 'reply', id: request.id, path: writeHeapSnapshot() });
     if (request.type === 'resetDelay') {
       delay.reset();

@@ -13,7 +13,10 @@ export interface ServerProcess {
   /** The process id, for RSS and CPU read from /proc. */
   pid: number;
   /** Event-loop delay since the last reset, then memory after a full collection, and the pending-flow count. */
+  /** Event-loop delay and memory, after a full garbage collection (live heap). */
   stats(): Promise<ServerStats>;
+  /** The same without collecting first: the heap as the server holds it. */
+  rawStats(): Promise<ServerStats>;
   /** Starts a new event-loop delay window. */
   resetDelay(): Promise<void>;
   /** Writes a heap snapshot in the server's working directory; resolves with its path. */
@@ -82,6 +85,7 @@ async function forkChild(env: Record<string, string>): Promise<ServerProcess> {
     url,
     pid: child.pid!,
     stats: async () => (await ask('stats')).stats!,
+    rawStats: async () => (await ask('rawStats')).stats!,
     resetDelay: async () => void (await ask('resetDelay')),
     snapshot: async () => (await ask('snapshot')).path!,
     async close() {
