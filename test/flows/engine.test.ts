@@ -215,3 +215,36 @@ test('close() lets a commit in progress finish, then resolves; a pending flow be
   assert.equal((await engine.get(pending.id))?.status, 'cancelled');
   assert.equal(waiting.calls.save, 0);
 });
+
+test('sleeping flows share one clock timer for their polls (and one for the store); each polls on its own schedule; cancel takes one out', async () => {
+  const { clock, engine, provider, calls } = setup({ interval: 5, maxPending: 100 });
+  const t0 = clock.now();
+  const flows = [];
+  for (let i = 0; i < 50; i++) {
+    flows.push(await engine.start(provider, `/h${i}`, 'default'));
+    await clock.advance(100); // opened 100 ms apart: fifty different poll times
+  }
+  // before: a Timeout per flow for its poll and another for its expiry (100 timers); now one queue each
+  assert.equal(clock.pendingTimers, 2, 'one clock timer for every poll, one for every record expiry');
+  const cancelled = flows[10]!;
+  await engine.cancel(cancelled.id);
+  await clock.advance(4900); // to the last flow's first poll, before the first flow's second
+
+  assert.equal(calls.poll.length, 49, 'every flow but the cancelled one polled once, each 5 s after its start');
+  assert.deepEqual(
+    calls.poll.map((t) => t - t0),
+    flows.map((_, i) => i * 100 + 5000).filter((_, i) => i !== 10),
+  );
+  await engine.close();
+  assert.equal(clock.pendingTimers, 0, 'closed: no timer is left behind (the engine closed the store it owns)');
+});
+
+test('a driver that throws instead of reporting fails its flow with the unexpected-failure message', async () => {
+  const { clock, engine, provider } = setup({ interval: 5 });
+  const broken = { ...provider, id: 'broken', poll: () => { throw new Error('bug in poll'); } };
+  const flow = await engine.start(broken, '/h', 'default');
+  const ended = engine.waitForEnd(flow.id);
+  await clock.advance(5000);
+  assert.equal((await ended)?.status, 'error');
+  assert.match((await ended)?.error ?? '', /failed unexpectedly/);
+});
