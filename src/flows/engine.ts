@@ -21,6 +21,7 @@ import { FlowRunner, type RunnerOutcome } from './runner.js';
 import type { FlowStore } from './store.js';
 import type { FlowLease, FlowLeases } from './lease.js';
 import { resumeStarted } from './drivers/resume.js';
+import type { AbortLike } from '../util/abort.js';
 
 export interface FlowEngineOptions {
   clock: Clock;
@@ -413,7 +414,7 @@ export class FlowEngine {
   }
 
   /** The abort signal of the runner driving this flow in this process, while it runs (tests, diagnostics). */
-  signalOf(id: string): AbortSignal | undefined {
+  signalOf(id: string): AbortLike | undefined {
     return this.#runners.get(id)?.signal;
   }
 

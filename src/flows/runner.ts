@@ -5,13 +5,13 @@
  * driver waiting for it.
  *
  * A pending flow spends nearly all its life asleep between two polls, so that state is made as small as it
- * can be: the runner is itself the flow's DriverRun, its StepBounds and its entry in the engine's TimerQueue,
- * and while it sleeps it holds only the driver's sleeper (no timer, promise or suspended frame per flow).
- * An AbortController is made only when something asks for `signal` (a provider request in flight, a code
- * awaited) and dropped again at the next sleep: a Node AbortSignal is an EventTarget with a hidden class of
- * its own, about 0.9 KiB per flow with its listeners.
+ * can be: the runner is itself the flow's DriverRun, its StepBounds, its abort signal (AbortLike) and its entry
+ * in the engine's TimerQueue, and while it sleeps it holds only the driver's sleeper (no timer, promise or
+ * suspended frame per flow). No AbortController at all: a Node AbortSignal is an EventTarget with a hidden
+ * class of its own (about 0.9 KiB a flow kept, or that much garbage per poll, see util/abort.ts).
  */
 import type { Provider, ProviderContext, StepBounds } from '../providers/types.js';
+import type { AbortLike } from '../util/abort.js';
 import type { TimerEntry, TimerQueue } from '../util/timerQueue.js';
 import type { Done, DriverRun, Obtained, Sleeper } from './drivers/driver.js';
 import type { PollObserver } from './drivers/poller.js';
@@ -21,7 +21,7 @@ import type { FlowStore } from './store.js';
 /** Hears how the driver's wait ended: `end`, or the `error` it failed with. */
 export type RunnerOutcome = (runner: FlowRunner, end: Obtained | undefined, error?: unknown) => void;
 
-export class FlowRunner implements DriverRun, StepBounds, TimerEntry, Done<Obtained> {
+export class FlowRunner implements DriverRun, StepBounds, AbortLike, TimerEntry, Done<Obtained> {
   // TimerEntry: owned by the engine's TimerQueue
   dueAt = 0;
   order = 0;
@@ -30,9 +30,10 @@ export class FlowRunner implements DriverRun, StepBounds, TimerEntry, Done<Obtai
   deadline = Infinity;
   /** What the runner drives once its flow has started (the provider and the record it started with). */
   driving: { readonly provider: Provider; readonly record: FlowRecord } | undefined;
-  #controller: AbortController | undefined;
   /** Set once the flow's work must stop. */
   #reason: Error | undefined;
+  /** Who hears the abort (a request in flight, a code awaited); nobody while the flow sleeps. */
+  #listeners: Array<() => void> | undefined;
   /** What waits in the sleep in progress. */
   #sleeper: Sleeper | undefined;
   readonly #unsubscribe: () => void;
@@ -72,20 +73,43 @@ export class FlowRunner implements DriverRun, StepBounds, TimerEntry, Done<Obtai
     return this.#finished.promise;
   }
 
-  /** Aborted when the flow ends or the server shuts down. */
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#reason) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
+  /** Aborted when the flow ends or the server shuts down: the runner itself (AbortLike). */
+  get signal(): AbortLike {
+    return this;
+  }
+
+  get aborted(): boolean {
+    return this.#reason !== undefined;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  throwIfAborted(): void {
+    if (this.#reason) throw this.#reason;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.#reason) return;
+    (this.#listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const listeners = this.#listeners;
+    const at = listeners?.indexOf(listener) ?? -1;
+    if (at < 0) return;
+    listeners!.splice(at, 1);
+    if (listeners!.length === 0) this.#listeners = undefined;
   }
 
   /** Aborts whatever the flow is waiting on. */
   abort(reason: string): void {
     if (this.#reason) return;
     this.#reason = new Error(reason);
-    this.#controller?.abort(this.#reason);
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    for (const listener of listeners ?? []) listener();
     const sleeper = this.#sleeper;
     if (sleeper) {
       this.#sleeper = undefined;
@@ -96,12 +120,10 @@ export class FlowRunner implements DriverRun, StepBounds, TimerEntry, Done<Obtai
 
   /**
    * Wakes `sleeper` after `ms` of the clock's time, or interrupts it with the abort reason when the flow ends
-   * first. Nothing waits on the previous step's signal any more, so it is let go (a later `signal` makes a
-   * fresh one).
+   * first.
    */
   sleep(ms: number, sleeper: Sleeper): void {
     if (this.#reason) return sleeper.interrupt(this.#reason);
-    if (this.#controller && !this.#controller.signal.aborted) this.#controller = undefined;
     this.#sleeper = sleeper;
     this.timers.schedule(this, ms);
   }

@@ -29,6 +29,7 @@ import { readRegularFile, UnsafeFileError } from '../store/safeOpen.js';
 import { API_KEY_PROVIDERS, type ApiKeyProviderSpec } from './apiKeyProviders.js';
 import { poolAccountViews } from './poolCredentials.js';
 import { defineProvider, type AccountSummary, type DetectProvider, type PollOutcome, type ProviderContext } from './types.js';
+import type { AbortLike } from '../util/abort.js';
 
 export const ANTHROPIC_PROVIDER_ID = 'anthropic';
 /** The suppressed source that blocks Hermes Agent from reading Claude Code's file. */
@@ -129,7 +130,7 @@ export async function pollClaudeCode(ctx: ProviderContext): Promise<PollOutcome>
 export interface WaitOptions {
   file: string;
   clock: Clock;
-  signal: AbortSignal;
+  signal: AbortLike;
   /** Fallback poll interval (default 5 s), for file systems where fs.watch says nothing. */
   pollIntervalMs?: number;
   /** Set false to rely on polling alone. */

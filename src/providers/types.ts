@@ -9,6 +9,7 @@ import type { AccountView as WireAccountView, FlowAccount, ProviderKind, SignInM
 import type { ApiKeyProviderSpec } from './apiKeyProviders.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { AbortLike } from '../util/abort.js';
 
 export type { ProviderKind, SignInMethod };
 
@@ -89,7 +90,8 @@ export type StartOption = 'region' | 'clear_env_keys';
 
 /** Bounds for one step: aborted on cancel/expiry; no request may run past `deadline` (epoch ms). */
 export interface StepBounds {
-  signal: AbortSignal;
+  /** An AbortSignal will do; a flow's runner is a lighter one (util/abort.ts). */
+  signal: AbortLike;
   deadline: number;
 }
 

@@ -1,11 +1,12 @@
 /** Time as the program sees it: every clock read and every wait goes through a Clock so tests drive time. */
+import { defaultAbortReason, type AbortLike } from './abort.js';
 import { timerMs } from './delay.js';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
   /** Resolves after `ms` milliseconds of this clock's time; rejects with the signal's reason when aborted. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AbortLike): Promise<void>;
   /**
    * Runs `fn` after `ms` milliseconds of this clock's time; returns a function that cancels it. The timer
    * does not keep the process alive unless `keepAlive` is set (a wait the program is blocked on).
@@ -13,8 +14,8 @@ export interface Clock {
   setTimer(ms: number, fn: () => void, keepAlive?: boolean): () => void;
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+function abortReason(signal: AbortLike): unknown {
+  return signal.reason ?? defaultAbortReason();
 }
 
 /** The wall clock, backed by Date.now and setTimeout. */

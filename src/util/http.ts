@@ -3,6 +3,7 @@ import { Agent, EnvHttpProxyAgent, request as undiciRequest, type Dispatcher } f
 import { TransientProviderError, ProviderError } from '../providers/errors.js';
 import type { Clock } from './clock.js';
 import { clampDelay } from './delay.js';
+import { AbortFlag, type AbortLike } from './abort.js';
 
 /** Longest Retry-After honoured, in seconds; a longer one is read as this. */
 export const MAX_RETRY_AFTER_SECONDS = 3600;
@@ -95,7 +96,7 @@ export interface ProviderResponse {
 
 export interface RequestBounds {
   /** Aborts the request (the flow was cancelled or expired). */
-  signal: AbortSignal;
+  signal: AbortLike;
   /** Epoch ms after which the request must not run (the flow's expires_at). */
   deadline?: number;
   clock: Clock;
@@ -161,7 +162,8 @@ export async function providerRequest(
   if (budget <= 0) throw new TransientProviderError(`No time left to reach ${what()}.`);
   bounds.signal.throwIfAborted();
 
-  const controller = new AbortController();
+  // not an AbortController: see util/abort.ts
+  const controller = new AbortFlag();
   let timedOut = false;
   const cancelTimer = bounds.clock.setTimer(budget, () => {
     timedOut = true;
@@ -177,7 +179,7 @@ export async function providerRequest(
       method: init.method,
       headers: { 'user-agent': 'hermes-onboard', ...init.headers },
       body: init.body,
-      signal: controller.signal,
+      signal: controller,
       dispatcher: providerDispatcher(url),
     });
     if (response.statusCode >= 300 && response.statusCode < 400) {

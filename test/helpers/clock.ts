@@ -1,7 +1,8 @@
 /** A clock for tests that only moves when told to (the program's own clocks are in src/util/clock.ts). */
+import type { AbortLike } from '../../src/util/abort.js';
 import type { Clock } from '../../src/util/clock.js';
 
-function abortReason(signal: AbortSignal): unknown {
+function abortReason(signal: AbortLike): unknown {
   return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 }
 
@@ -38,7 +39,7 @@ export class ManualClock implements Clock {
   }
 
   /** Resolves after `ms` of manual time. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortLike): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
       const cancel = this.setTimer(ms, () => {

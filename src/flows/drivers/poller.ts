@@ -6,6 +6,7 @@
 import { ProviderError, TransientProviderError, TRY_AGAIN_LATER } from '../../providers/errors.js';
 import type { DeviceAuthorization, DeviceCodeProvider, PollOutcome, ProviderContext, StepBounds } from '../../providers/types.js';
 import type { Done, Sleeper, Sleeps } from './driver.js';
+import type { AbortLike } from '../../util/abort.js';
 
 /** Seconds added to the interval on every `slow_down` (RFC 8628 §3.5). */
 export const SLOW_DOWN_STEP_SECONDS = 5;
@@ -29,7 +30,7 @@ export function backoffSeconds(intervalSeconds: number, failures: number, retryA
 }
 
 /** `clock`'s timer, ended by `signal`: the sleep of a loop run outside a flow runner (tests, tools). */
-export function clockSleeps(clock: ProviderContext['clock'], signal: AbortSignal): Sleeps {
+export function clockSleeps(clock: ProviderContext['clock'], signal: AbortLike): Sleeps {
   const sleep = (ms: number, sleeper: Sleeper): void => {
     if (signal.aborted) return sleeper.interrupt(signal.reason);
     const onAbort = (): void => {
