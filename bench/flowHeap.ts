@@ -11,7 +11,7 @@ import { FlowEngine } from '../src/flows/engine.js';
 import { defineProvider } from '../src/providers/types.js';
 import { systemClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/logger.js';
-import { isMain } from './lib/main.js';
+import { runToolIfMain } from './lib/main.js';
 
 /** A device-code provider that starts at once and is never approved. */
 const pendingProvider = defineProvider<{ issuer: string; deviceAuthId: string }, never, never>({
@@ -63,12 +63,4 @@ async function main(): Promise<void> {
   await engine.close();
 }
 
-if (isMain(import.meta.url)) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runToolIfMain(import.meta.url, main);

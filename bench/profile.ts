@@ -22,7 +22,7 @@ import { forkFake } from './lib/fakeProcess.js';
 import { makeBenchRoot } from './lib/fixture.js';
 import { formatInt, formatKiB } from './lib/format.js';
 import { load } from './lib/load.js';
-import { isMain } from './lib/main.js';
+import { runToolIfMain } from './lib/main.js';
 import { rssOf } from './lib/proc.js';
 import { forkServer, type ServerProcess } from './lib/serverProcess.js';
 import type { ServerStats } from './lib/serverChild.js';
@@ -157,12 +157,4 @@ async function main(): Promise<void> {
   if (profDir) printCpuProfile(profDir);
 }
 
-if (isMain(import.meta.url)) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`profile failed: ${(error as Error)?.stack ?? String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runToolIfMain(import.meta.url, main);

@@ -8,7 +8,7 @@ import { startFlows } from './lib/client.js';
 import { forkFake } from './lib/fakeProcess.js';
 import { makeBenchRoot } from './lib/fixture.js';
 import { load } from './lib/load.js';
-import { isMain } from './lib/main.js';
+import { runToolIfMain } from './lib/main.js';
 import { forkServer } from './lib/serverProcess.js';
 
 async function row(label: string, interval: string, flows: number, connections: number): Promise<void> {
@@ -37,12 +37,4 @@ async function main(): Promise<void> {
   await row(`${flows} flows polling every 5 s`, '5', flows, connections);
 }
 
-if (isMain(import.meta.url)) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runToolIfMain(import.meta.url, main);

@@ -33,3 +33,15 @@ export function runIfMain(moduleUrl: string, bench: Benchmark): void {
     },
   );
 }
+
+/** Runs a stand-alone tool (profile, flowHeap, tail: not benchmarks with summary rows) when its module is the entry point. */
+export function runToolIfMain(moduleUrl: string, tool: () => Promise<void>): void {
+  if (!isMain(moduleUrl)) return;
+  tool().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
