@@ -1,5 +1,5 @@
 /** Outbound HTTP to providers: proxy-aware, bounded in time and size, never following redirects. */
-import { Agent, EnvHttpProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { TransientProviderError, ProviderError } from '../providers/errors.js';
 import type { Clock } from './clock.js';
 import { clampDelay } from './delay.js';
@@ -34,23 +34,37 @@ let directDispatcher: Dispatcher | undefined;
  * Both keep a bounded pool of connections per origin.
  */
 export function providerDispatcher(url: string): Dispatcher {
-  return isLoopbackUrl(url) ? (directDispatcher ??= new Agent(POOL_OPTIONS)) : (proxyDispatcher ??= new EnvHttpProxyAgent(POOL_OPTIONS));
+  return targetOf(url).dispatcher;
+}
+
+/** Where a provider URL goes: its origin and path as undici's dispatchers take them, and through which dispatcher. */
+interface Target {
+  origin: string;
+  path: string;
+  dispatcher: Dispatcher;
 }
 
 /**
- * Whether a URL's host is loopback, remembered per URL: every pending flow polls the same few provider
- * URLs, and parsing each one again (a WHATWG URL per poll) was work with a fixed answer. Bounded: the map
- * is emptied when full.
+ * Targets remembered per URL: every pending flow polls the same few provider URLs, and parsing each one again
+ * (a WHATWG URL per poll, and undici's own parse behind `request(url)`) was work and garbage with a fixed
+ * answer. Bounded: the map is emptied when full.
  */
-const loopbackByUrl = new Map<string, boolean>();
-function isLoopbackUrl(url: string): boolean {
-  let loopback = loopbackByUrl.get(url);
-  if (loopback === undefined) {
-    loopback = isLoopbackHost(new URL(url).hostname);
-    if (loopbackByUrl.size >= 256) loopbackByUrl.clear();
-    loopbackByUrl.set(url, loopback);
+const targets = new Map<string, Target>();
+
+function targetOf(url: string): Target {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = new URL(url);
+    const loopback = isLoopbackHost(parsed.hostname);
+    target = {
+      origin: parsed.origin,
+      path: `${parsed.pathname}${parsed.search}`,
+      dispatcher: loopback ? (directDispatcher ??= new Agent(POOL_OPTIONS)) : (proxyDispatcher ??= new EnvHttpProxyAgent(POOL_OPTIONS)),
+    };
+    if (targets.size >= 256) targets.clear();
+    targets.set(url, target);
   }
-  return loopback;
+  return target;
 }
 
 /** The header lookups callers make on a provider's answer (WHATWG Headers has the same `get`). */
@@ -175,12 +189,14 @@ export async function providerRequest(
     // undici's request() rather than fetch(): the same connection pool without WHATWG streams, Request and
     // Response objects per call, which made each provider poll several times dearer. It never follows
     // redirects and never asks for compressed answers.
-    const response = await undiciRequest(url, {
+    const target = targetOf(url);
+    const response = await target.dispatcher.request({
+      origin: target.origin,
+      path: target.path,
       method: init.method,
       headers: { 'user-agent': 'hermes-onboard', ...init.headers },
       body: init.body,
       signal: controller,
-      dispatcher: providerDispatcher(url),
     });
     if (response.statusCode >= 300 && response.statusCode < 400) {
       discard(response.body);
