@@ -18,7 +18,7 @@ import {
   saveApiKey,
   verifyApiKey,
 } from '../providers/apiKeys.js';
-import { findProviderFor, keyProviderIds, keySpecOf } from '../providers/index.js';
+import { keyProviderIds, keySpecNamed } from '../providers/index.js';
 import { systemClock } from '../util/clock.js';
 import { targetProfile, UsageError } from './args.js';
 import { terminalLogger } from './login.js';
@@ -32,15 +32,13 @@ export async function runAddKey(argv: string[], config: Config): Promise<number>
     allowPositionals: true,
     options: { label: { type: 'string' }, profile: { type: 'string' }, home: { type: 'string' }, 'no-verify': { type: 'boolean' } },
   });
-  const ids = keyProviderIds().join(', ');
-  if (positionals.length === 0) throw new UsageError(`Name the provider: hermes-onboard add-key <provider>. Providers that take an API key: ${ids}.`);
+  if (positionals.length === 0) throw new UsageError(`Name the provider: hermes-onboard add-key <provider>. Providers that take an API key: ${keyProviderIds().join(', ')}.`);
   if (positionals.length > 1) {
     throw new UsageError('add-key takes one provider; the key is read from a hidden prompt or stdin, never from the command line (where other users can see it).');
   }
-  const name = positionals[0]!;
-  const provider = findProviderFor(name, (p) => keySpecOf(p) !== undefined);
-  const spec = provider && keySpecOf(provider);
-  if (!spec) throw new UsageError(`${provider ? `${provider.label} does not take an API key here` : `Unknown provider "${plain(name).slice(0, 64)}"`}. Providers that take an API key: ${ids}.`);
+  const named = keySpecNamed(positionals[0]!);
+  if ('refusal' in named) throw new UsageError(plain(named.refusal));
+  const { spec } = named;
   const target = targetProfile(values, config);
   let label: string | undefined;
   let key: string;

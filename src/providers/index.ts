@@ -85,3 +85,16 @@ export function keyProviderIds(providers: readonly AnyProvider[] = allProviders)
 export function keySpecOf(provider: AnyProvider): ApiKeyProviderSpec | undefined {
   return provider.supported ? provider.apiKey : undefined;
 }
+
+/**
+ * The API-key spec of the provider `name` names (id or alias), or why there is none, listing the providers that
+ * take a key: one lookup and one message for the API (400 unknown_provider) and the terminal (usage error).
+ * `name` is echoed cut to 64 characters; the caller makes it safe for its output.
+ */
+export function keySpecNamed(name: string, providers: readonly AnyProvider[] = allProviders): { spec: ApiKeyProviderSpec } | { refusal: string } {
+  const provider = findProviderFor(name, (p) => keySpecOf(p) !== undefined, providers);
+  const spec = provider && keySpecOf(provider);
+  if (spec) return { spec };
+  const why = provider ? `${provider.label} does not take an API key here` : `Unknown provider "${name.slice(0, 64)}"`;
+  return { refusal: `${why}. Providers that take an API key: ${keyProviderIds(providers).join(', ')}.` };
+}

@@ -17,7 +17,7 @@ import {
   saveApiKey,
   verifyApiKey,
 } from '../providers/apiKeys.js';
-import { findProviderFor, keyProviderIds, keySpecOf } from '../providers/index.js';
+import { keySpecNamed } from '../providers/index.js';
 import type { AnyProvider, ProviderContext } from '../providers/types.js';
 import { resolveProfileHome, type HomeOptions } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
@@ -53,14 +53,9 @@ export function registerKeysRoutes(app: FastifyInstance, deps: KeysDeps): void {
 
   app.post('/api/onboarding/keys', async (req, reply) => {
     const body = parse(keysBody, req.body, 'request body');
-    const provider = findProviderFor(body.provider, (p) => keySpecOf(p) !== undefined, providers);
-    const spec = provider && keySpecOf(provider);
-    if (!provider || !spec) {
-      throw new OnboardError(
-        'unknown_provider',
-        `${provider ? `${provider.label} does not take an API key here` : `Unknown provider "${body.provider.slice(0, 64)}"`}. Providers that take an API key: ${keyProviderIds(providers).join(', ')}.`,
-      );
-    }
+    const named = keySpecNamed(body.provider, providers);
+    if ('refusal' in named) throw new OnboardError('unknown_provider', named.refusal);
+    const { spec } = named;
     let key: string;
     let label: string | undefined;
     try {
