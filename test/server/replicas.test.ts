@@ -157,14 +157,19 @@ test('a sign-in started on one replica completes on any: success seen by server-
 
 test('cancel wins before the commit point on another replica; racing the commit, never cancelled with credentials saved', { skip }, async () => {
   const [a, , c] = replicas as [ServeChild, ServeChild, ServeChild];
-  // Before the commit point: the exchange (the last provider call before it) is held while C cancels.
-  {
+  /** A flow started on A, approved, and held at its exchange (the last provider call before the commit point), watched from C. */
+  const heldAtExchange = async () => {
     const { name, home } = newProfile();
     const started = await start(a, name);
     const gate = fake.holdExchange();
     const done = await watch(c, started.body.flow_id);
     fake.approve(String(started.body.user_code));
     await gate.reached;
+    return { home, started, gate, done };
+  };
+  // Before the commit point: the exchange is held while C cancels.
+  {
+    const { home, started, gate, done } = await heldAtExchange();
     assert.equal((await cancel(c, started.body.flow_id)).body.status, 'cancelled');
     gate.release();
     assert.equal((await done.end).status.status, 'cancelled');
@@ -175,12 +180,7 @@ test('cancel wins before the commit point on another replica; racing the commit,
   // Racing: the cancel on C and the commit on A are let go together; whichever wins, the outcome is coherent.
   const outcomes: string[] = [];
   for (let round = 0; round < 3; round++) {
-    const { name, home } = newProfile();
-    const started = await start(a, name);
-    const gate = fake.holdExchange();
-    const done = await watch(c, started.body.flow_id);
-    fake.approve(String(started.body.user_code));
-    await gate.reached;
+    const { home, started, gate, done } = await heldAtExchange();
     const answer = cancel(c, started.body.flow_id);
     gate.release();
     const cancelAnswer = (await answer).body.status;
