@@ -26,8 +26,6 @@ export class FlowRunner implements DriverRun, StepBounds, AbortLike, TimerEntry,
   dueAt = 0;
   order = 0;
   slot = -1;
-  /** The flow's expiresAt once it runs (StepBounds). */
-  deadline = Infinity;
   /** What the runner drives once its flow has started (the provider and the record it started with). */
   driving: { readonly provider: Provider; readonly record: FlowRecord } | undefined;
   /** Set once the flow's work must stop. */
@@ -60,6 +58,11 @@ export class FlowRunner implements DriverRun, StepBounds, AbortLike, TimerEntry,
   /** The runner bounds its own steps: `signal` is asked of it each time (see above), never kept. */
   get bounds(): StepBounds {
     return this;
+  }
+
+  /** The flow's expiresAt once it runs (StepBounds). */
+  get deadline(): number {
+    return this.driving?.record.expiresAt ?? Infinity;
   }
 
   /** Resolves once the runner has stopped (its flow ended and any save in progress has finished). */
@@ -130,7 +133,6 @@ export class FlowRunner implements DriverRun, StepBounds, AbortLike, TimerEntry,
 
   /** Starts driving `record` with `provider`: its deadline bounds every step from now on. */
   drive(provider: Provider, record: FlowRecord): void {
-    this.deadline = record.expiresAt;
     this.driving = { provider, record };
   }
 
